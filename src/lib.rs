@@ -1,0 +1,34 @@
+//! rzk: a ZooKeeper server in Rust, wire- and disk-compatible with Apache
+//! ZooKeeper 3.8/3.9, meant to replace a Java node with nothing else changed.
+//!
+//! Module map, from the wire inwards:
+//! - [`jute`]: ZooKeeper's record encoding; record types are generated at
+//!   build time from `jute/*.jute`.
+//! - [`proto`]: opcodes, error codes, permissions, event types, create modes.
+//! - [`config`]: zoo.cfg parsing, with Java's keys, defaults and checks.
+//! - [`server`]: the standalone server: `net` (client port, connection
+//!   tasks), `core` (sessions, request dispatch, replies), `prep` (write
+//!   requests to transactions) and `fourlw` (four-letter words).
+//! - [`txn`]: transactions, as logged and applied.
+//! - [`tree`]: the data tree and transaction application.
+//! - [`watch`]: the watch manager.
+//! - [`session`]: the session tracker.
+//! - [`acl`]: authentication schemes and permission checks.
+//! - [`path`]: znode path validation.
+//! - [`client`]: a small blocking client on the same records, for tests,
+//!   tools and benchmarks.
+//!
+//! The data tree, session tracker and watch manager are plain data
+//! structures with no I/O; the network sits at the edge.
+
+pub mod acl;
+pub mod client;
+pub mod config;
+pub mod jute;
+pub mod path;
+pub mod proto;
+pub mod server;
+pub mod session;
+pub mod tree;
+pub mod txn;
+pub mod watch;

@@ -1,0 +1,316 @@
+//! The network edge: the client port, connection tasks and the core task.
+//!
+//! Each connection has a reader task that frames requests and hands them to
+//! the core task over a channel, and a writer that drains its outbound queue
+//! and writes everything queued in one go (so replies and events that are
+//! ready together share a syscall). The core task owns `Core` and is the
+//! only place state changes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::server::core::{Core, Now, Outbound};
+use crate::server::fourlw;
+use crate::watch::ConnId;
+
+/// Messages from connection tasks to the core task.
+pub enum CoreMsg {
+    Open {
+        conn: ConnId,
+        remote: SocketAddr,
+        tx: mpsc::UnboundedSender<Outbound>,
+    },
+    Frame {
+        conn: ConnId,
+        body: Bytes,
+    },
+    Closed {
+        conn: ConnId,
+    },
+    FourLetter {
+        cmd: String,
+        reply: oneshot::Sender<String>,
+    },
+}
+
+/// Settings of the network edge.
+#[derive(Clone)]
+pub struct NetConfig {
+    pub max_frame: usize,
+    pub max_client_cnxns: u32,
+    pub four_letter: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+}
+
+/// A running server's handle: where it listens.
+pub struct Server {
+    pub local_addr: SocketAddr,
+}
+
+struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    fn now(&self) -> Now {
+        let wall_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Now {
+            // Offset so that monotonic time is never 0 (0 marks "never").
+            mono_ms: self.start.elapsed().as_millis() as i64 + 1_000,
+            wall_ms,
+        }
+    }
+}
+
+/// Starts serving `listener` with `core`; returns once bound. Runs until the
+/// runtime is shut down.
+pub fn spawn(
+    listener: TcpListener,
+    core: Core,
+    net: NetConfig,
+    info: fourlw::StaticInfo,
+) -> Server {
+    let local_addr = listener.local_addr().expect("bound listener");
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(core_task(core, rx, info));
+    tokio::spawn(accept_loop(listener, tx, net));
+    Server { local_addr }
+}
+
+async fn core_task(
+    mut core: Core,
+    mut rx: mpsc::UnboundedReceiver<CoreMsg>,
+    info: fourlw::StaticInfo,
+) {
+    let clock = Clock {
+        start: Instant::now(),
+    };
+    let mut conns: HashMap<ConnId, mpsc::UnboundedSender<Outbound>> = HashMap::new();
+    let mut ticker = tokio::time::interval(Duration::from_millis(50));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut fl_stats = fourlw::Counters::default();
+    loop {
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(msg) = msg else { break };
+                let now = clock.now();
+                handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats);
+                // Handle whatever else is already queued before dispatching output.
+                while let Ok(msg) = rx.try_recv() {
+                    handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats);
+                }
+            }
+            _ = ticker.tick() => core.tick(clock.now()),
+        }
+        for (conn, o) in core.take_output() {
+            if let Some(tx) = conns.get(&conn) {
+                let _ = tx.send(o);
+            }
+        }
+    }
+}
+
+fn handle(
+    core: &mut Core,
+    conns: &mut HashMap<ConnId, mpsc::UnboundedSender<Outbound>>,
+    msg: CoreMsg,
+    now: Now,
+    info: &fourlw::StaticInfo,
+    counters: &mut fourlw::Counters,
+) {
+    match msg {
+        CoreMsg::Open { conn, remote, tx } => {
+            conns.insert(conn, tx);
+            core.open(conn, remote, now);
+        }
+        CoreMsg::Frame { conn, body } => {
+            if core.established(conn) {
+                core.request(conn, body, now);
+            } else {
+                core.connect(conn, body, now);
+            }
+        }
+        CoreMsg::Closed { conn } => {
+            conns.remove(&conn);
+            core.closed(conn);
+        }
+        CoreMsg::FourLetter { cmd, reply } => {
+            let _ = reply.send(fourlw::run(&cmd, core, info, counters, now));
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, core: mpsc::UnboundedSender<CoreMsg>, net: NetConfig) {
+    let next_id = AtomicU64::new(1);
+    let per_ip: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, u32>>> = Arc::default();
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        if net.max_client_cnxns > 0 {
+            let mut m = per_ip.lock().expect("per-ip map");
+            let n = m.entry(remote.ip()).or_insert(0);
+            if *n >= net.max_client_cnxns {
+                tracing::warn!(
+                    "too many connections from {} - max is {}",
+                    remote.ip(),
+                    net.max_client_cnxns
+                );
+                drop(stream);
+                continue;
+            }
+            *n += 1;
+        }
+        let conn = next_id.fetch_add(1, Ordering::Relaxed);
+        let core = core.clone();
+        let net = net.clone();
+        let per_ip = per_ip.clone();
+        tokio::spawn(async move {
+            serve_conn(conn, stream, remote, core, &net).await;
+            if net.max_client_cnxns > 0 {
+                let mut m = per_ip.lock().expect("per-ip map");
+                if let Some(n) = m.get_mut(&remote.ip()) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        });
+    }
+}
+
+async fn serve_conn(
+    conn: ConnId,
+    stream: TcpStream,
+    remote: SocketAddr,
+    core: mpsc::UnboundedSender<CoreMsg>,
+    net: &NetConfig,
+) {
+    let (mut rd, wr) = stream.into_split();
+    // The first four bytes are either a frame length or a four-letter word.
+    let mut first = [0u8; 4];
+    if rd.read_exact(&mut first).await.is_err() {
+        return;
+    }
+    if let Some(cmd) = fourlw::recognise(&first) {
+        four_letter(cmd, wr, &core, net).await;
+        return;
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    if core.send(CoreMsg::Open { conn, remote, tx }).is_err() {
+        return;
+    }
+    let mut writer = tokio::spawn(write_loop(wr, rx));
+    tokio::select! {
+        res = read_loop(conn, &mut rd, first, &core, net.max_frame) => {
+            if let Err(why) = res {
+                tracing::info!(conn, %remote, "closing connection: {why}");
+            }
+        }
+        // The writer ends when the core closes the connection.
+        _ = &mut writer => {}
+    }
+    let _ = core.send(CoreMsg::Closed { conn });
+    writer.abort();
+}
+
+async fn read_loop(
+    conn: ConnId,
+    rd: &mut OwnedReadHalf,
+    first: [u8; 4],
+    core: &mpsc::UnboundedSender<CoreMsg>,
+    max_frame: usize,
+) -> Result<(), String> {
+    let mut len_buf = first;
+    loop {
+        let len = i32::from_be_bytes(len_buf);
+        if len < 0 || len as usize > max_frame {
+            return Err(format!(
+                "frame length {len} outside 0..={max_frame} (jute.maxbuffer)"
+            ));
+        }
+        let mut body = BytesMut::zeroed(len as usize);
+        rd.read_exact(&mut body)
+            .await
+            .map_err(|e| format!("read: {e}"))?;
+        core.send(CoreMsg::Frame {
+            conn,
+            body: body.freeze(),
+        })
+        .map_err(|_| "server shutting down".to_owned())?;
+        match rd.read_exact(&mut len_buf).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err("client closed".into())
+            }
+            Err(e) => return Err(format!("read: {e}")),
+        }
+    }
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outbound>) {
+    let mut buf = BytesMut::new();
+    while let Some(first) = rx.recv().await {
+        let mut close = false;
+        let mut next = Some(first);
+        // Gather everything already queued into one write.
+        while let Some(o) = next.take() {
+            match o {
+                Outbound::Frame(f) => buf.extend_from_slice(&f),
+                Outbound::Close => {
+                    close = true;
+                    break;
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if !buf.is_empty() && wr.write_all(&buf).await.is_err() {
+            return;
+        }
+        buf.clear();
+        if close {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}
+
+async fn four_letter(
+    cmd: &'static str,
+    mut wr: OwnedWriteHalf,
+    core: &mpsc::UnboundedSender<CoreMsg>,
+    net: &NetConfig,
+) {
+    let text = if !(net.four_letter)(cmd) {
+        format!("{cmd} is not executed because it is not in the whitelist.\n")
+    } else {
+        let (tx, rx) = oneshot::channel();
+        if core
+            .send(CoreMsg::FourLetter {
+                cmd: cmd.to_owned(),
+                reply: tx,
+            })
+            .is_err()
+        {
+            return;
+        }
+        rx.await.unwrap_or_default()
+    };
+    let _ = wr.write_all(text.as_bytes()).await;
+    let _ = wr.shutdown().await;
+}

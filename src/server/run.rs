@@ -1,0 +1,122 @@
+//! Starting a standalone server from a zoo.cfg: configuration to core,
+//! listener and runtime, and a clean stop on SIGINT/SIGTERM.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::ServerConfig;
+use crate::server::core::{Core, CoreConfig, Now};
+use crate::server::{fourlw, net};
+use crate::tree::DataTree;
+
+/// The version string clients and four-letter words see.
+pub fn version() -> String {
+    format!("3.8.0-rzk-{}, built on rzk", env!("CARGO_PKG_VERSION"))
+}
+
+pub fn core_config(cfg: &ServerConfig) -> CoreConfig {
+    CoreConfig {
+        tick_ms: i64::from(cfg.tick_time_ms),
+        min_session_timeout_ms: cfg.min_session_timeout_ms as i32,
+        max_session_timeout_ms: cfg.max_session_timeout_ms as i32,
+        extended_types: cfg.extended_types_enabled,
+        super_digest: cfg.super_digest.clone(),
+        container_check_interval_ms: cfg.container_check_interval_ms as i64,
+        server_id: 1,
+    }
+}
+
+fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
+    fourlw::StaticInfo {
+        version: version(),
+        conf: cfg.conf_report(),
+        env: vec![
+            ("host.name".into(), hostname()),
+            ("os.name".into(), std::env::consts::OS.into()),
+            ("os.arch".into(), std::env::consts::ARCH.into()),
+            (
+                "user.dir".into(),
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+            ),
+        ],
+        data_dir: cfg.data_dir.display().to_string(),
+        data_log_dir: cfg.data_log_dir.display().to_string(),
+        client_port: cfg.client_port,
+        max_client_cnxns: cfg.max_client_cnxns,
+    }
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Runs a standalone server until SIGINT or SIGTERM.
+pub fn run_standalone(config_path: &Path) -> Result<(), String> {
+    let (cfg, warnings) = ServerConfig::load(config_path).map_err(|e| e.to_string())?;
+    for w in &warnings {
+        tracing::warn!("{}", w.0);
+    }
+    if !cfg.servers.is_empty() {
+        tracing::warn!(
+            "{} server.N lines found: quorum mode is not implemented yet, running standalone",
+            cfg.servers.len()
+        );
+    }
+    tracing::warn!("persistence is not implemented yet: data is kept in memory only");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start runtime: {e}"))?;
+    rt.block_on(async move {
+        let ip = cfg
+            .client_port_address
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let addr = SocketAddr::new(ip, cfg.client_port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot bind client port {addr}: {e}"))?;
+        let now = Now {
+            mono_ms: 1_000,
+            wall_ms: wall_ms(),
+        };
+        let core = Core::new(
+            core_config(&cfg),
+            DataTree::new(cfg.extended_types_enabled),
+            now,
+        );
+        let wl = cfg.four_letter_words.clone();
+        let netcfg = net::NetConfig {
+            max_frame: cfg.jute_maxbuffer,
+            max_client_cnxns: cfg.max_client_cnxns,
+            four_letter: Arc::new(move |c: &str| wl.allows(c)),
+        };
+        let server = net::spawn(listener, core, netcfg, static_info(&cfg));
+        tracing::info!("serving clients on {}", server.local_addr);
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        Ok::<(), String>(())
+    })?;
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,524 @@
+//! The data tree: znodes, their stats and ACLs, ephemeral/container/TTL
+//! bookkeeping, and the application of transactions in zxid order.
+//!
+//! Pure data, no I/O. Applying a transaction returns what changed (for the
+//! watch manager) alongside the result the reply is built from.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::jute::data::{Stat, StatPersisted, ACL};
+use crate::proto::{op, owner, special, ErrorCode};
+use crate::txn::{Txn, TxnBody};
+use crate::{acl, path};
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub data: Option<Bytes>,
+    pub acl: Arc<Vec<ACL>>,
+    pub stat: StatPersisted,
+    pub children: BTreeSet<String>,
+}
+
+impl Node {
+    fn new(data: Option<Bytes>, acl: Arc<Vec<ACL>>, stat: StatPersisted) -> Node {
+        Node {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+        }
+    }
+
+    pub fn data_len(&self) -> usize {
+        self.data.as_ref().map_or(0, |d| d.len())
+    }
+}
+
+/// A change the watch manager must hear about, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Created(String),
+    Deleted(String),
+    DataChanged(String),
+}
+
+/// The outcome of applying one transaction (Java's ProcessTxnResult).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxnResult {
+    pub type_: i32,
+    pub err: i32,
+    pub path: String,
+    pub stat: Option<Stat>,
+    pub multi: Vec<TxnResult>,
+}
+
+pub struct DataTree {
+    nodes: HashMap<String, Node>,
+    ephemerals: HashMap<i64, BTreeSet<String>>,
+    containers: BTreeSet<String>,
+    ttls: BTreeSet<String>,
+    extended_types: bool,
+    /// Sum of path and data lengths, as Java's approximateDataSize.
+    data_size: u64,
+    pub last_processed_zxid: i64,
+}
+
+fn new_stat(zxid: i64, time: i64, ephemeral_owner: i64) -> StatPersisted {
+    StatPersisted {
+        czxid: zxid,
+        mzxid: zxid,
+        ctime: time,
+        mtime: time,
+        version: 0,
+        cversion: 0,
+        aversion: 0,
+        ephemeral_owner,
+        pzxid: zxid,
+    }
+}
+
+impl DataTree {
+    /// An empty tree: the root and the /zookeeper, /zookeeper/quota and
+    /// /zookeeper/config nodes every Java server starts with.
+    pub fn new(extended_types: bool) -> DataTree {
+        let mut t = DataTree {
+            nodes: HashMap::new(),
+            ephemerals: HashMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            extended_types,
+            data_size: 0,
+            last_processed_zxid: 0,
+        };
+        let open = Arc::new(acl::open_acl_unsafe());
+        let empty = || Some(Bytes::new());
+        for p in ["/", special::ZOOKEEPER, special::QUOTA] {
+            t.insert_node(
+                p,
+                Node::new(empty(), open.clone(), StatPersisted::default()),
+            );
+        }
+        t.insert_node(
+            special::CONFIG,
+            Node::new(
+                empty(),
+                Arc::new(acl::read_acl_unsafe()),
+                StatPersisted::default(),
+            ),
+        );
+        t
+    }
+
+    fn insert_node(&mut self, p: &str, node: Node) {
+        if p != "/" {
+            let parent = path::parent_key(path::parent(p).unwrap_or(""));
+            if let Some(par) = self.nodes.get_mut(parent) {
+                par.children.insert(path::name(p).to_owned());
+            }
+        }
+        self.data_size += (p.len() + node.data_len()) as u64;
+        self.nodes.insert(p.to_owned(), node);
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn approximate_data_size(&self) -> u64 {
+        self.data_size
+    }
+
+    pub fn extended_types(&self) -> bool {
+        self.extended_types
+    }
+
+    /// The stat a client sees: derived fields filled in, cversion in the
+    /// "changes" counting clients expect, and only real sessions as owners.
+    pub fn client_stat(&self, n: &Node) -> Stat {
+        let s = &n.stat;
+        let num_children = n.children.len() as i32;
+        let owner = match owner::kind(s.ephemeral_owner, self.extended_types) {
+            owner::Kind::Normal => s.ephemeral_owner,
+            _ => 0,
+        };
+        Stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(num_children),
+            aversion: s.aversion,
+            ephemeral_owner: owner,
+            data_length: n.data_len() as i32,
+            num_children,
+            pzxid: s.pzxid,
+        }
+    }
+
+    pub fn stat(&self, path: &str) -> Option<Stat> {
+        self.nodes.get(path).map(|n| self.client_stat(n))
+    }
+
+    /// Ephemeral paths owned by a session.
+    pub fn ephemerals(&self, session: i64) -> impl Iterator<Item = &String> {
+        self.ephemerals.get(&session).into_iter().flatten()
+    }
+
+    pub fn ephemeral_count(&self) -> usize {
+        self.ephemerals.values().map(|s| s.len()).sum()
+    }
+
+    pub fn ephemerals_by_session(&self) -> &HashMap<i64, BTreeSet<String>> {
+        &self.ephemerals
+    }
+
+    pub fn containers(&self) -> &BTreeSet<String> {
+        &self.containers
+    }
+
+    pub fn ttls(&self) -> &BTreeSet<String> {
+        &self.ttls
+    }
+
+    /// Descendants of `path` at every depth (getAllChildrenNumber).
+    pub fn all_children_number(&self, path: &str) -> i32 {
+        if path == "/" {
+            return self.nodes.len() as i32 - 1;
+        }
+        let mut count = 0;
+        let mut stack = vec![path.to_owned()];
+        while let Some(p) = stack.pop() {
+            if let Some(n) = self.nodes.get(&p) {
+                for c in &n.children {
+                    count += 1;
+                    stack.push(format!("{p}/{c}"));
+                }
+            }
+        }
+        count
+    }
+
+    /// Applies a transaction, recording its zxid as processed.
+    pub fn apply(&mut self, txn: &Txn, changes: &mut Vec<Change>) -> TxnResult {
+        let h = &txn.header;
+        let mut rc = self.apply_body(h.type_, h.client_id, h.zxid, h.time, &txn.body, changes);
+        // Replaying a create whose node survived in a fuzzy snapshot must
+        // still move the parent's cversion forward (as Java does).
+        if h.type_ == op::CREATE && rc.err == ErrorCode::NodeExists.code() {
+            if let TxnBody::Create(c) = &txn.body {
+                let parent = path::parent_key(path::parent(&c.path).unwrap_or("")).to_owned();
+                if let Err(e) = self.set_cversion_pzxid(&parent, c.parent_cversion, h.zxid) {
+                    rc.err = e.code();
+                }
+            }
+        }
+        if h.zxid > self.last_processed_zxid {
+            self.last_processed_zxid = h.zxid;
+        }
+        rc
+    }
+
+    fn apply_body(
+        &mut self,
+        type_: i32,
+        client: i64,
+        zxid: i64,
+        time: i64,
+        body: &TxnBody,
+        changes: &mut Vec<Change>,
+    ) -> TxnResult {
+        let mut rc = TxnResult {
+            type_,
+            ..Default::default()
+        };
+        let res: Result<(), ErrorCode> = match body {
+            TxnBody::Create(c) => {
+                rc.path = c.path.clone();
+                let owner = if c.ephemeral { client } else { 0 };
+                self.create_node(
+                    &c.path,
+                    &c.data,
+                    &c.acl,
+                    owner,
+                    c.parent_cversion,
+                    zxid,
+                    time,
+                    changes,
+                )
+                .map(|s| {
+                    if type_ == op::CREATE2 {
+                        rc.stat = Some(s)
+                    }
+                })
+            }
+            TxnBody::CreateTtl(c) => {
+                rc.path = c.path.clone();
+                let owner = owner::ttl_owner(c.ttl).unwrap_or(0);
+                self.create_node(
+                    &c.path,
+                    &c.data,
+                    &c.acl,
+                    owner,
+                    c.parent_cversion,
+                    zxid,
+                    time,
+                    changes,
+                )
+                .map(|s| rc.stat = Some(s))
+            }
+            TxnBody::CreateContainer(c) => {
+                rc.path = c.path.clone();
+                self.create_node(
+                    &c.path,
+                    &c.data,
+                    &c.acl,
+                    owner::CONTAINER,
+                    c.parent_cversion,
+                    zxid,
+                    time,
+                    changes,
+                )
+                .map(|s| rc.stat = Some(s))
+            }
+            TxnBody::Delete(d) => {
+                rc.path = d.path.clone();
+                self.delete_node(&d.path, zxid, changes)
+            }
+            TxnBody::SetData(s) => {
+                rc.path = s.path.clone();
+                self.set_data(&s.path, s.data.clone(), s.version, zxid, time, changes)
+                    .map(|st| rc.stat = Some(st))
+            }
+            TxnBody::SetAcl(s) => {
+                rc.path = s.path.clone();
+                self.set_acl(&s.path, &s.acl, s.version)
+                    .map(|st| rc.stat = Some(st))
+            }
+            TxnBody::CloseSession(c) => {
+                self.kill_session(client, zxid, &c.paths2_delete, changes);
+                Ok(())
+            }
+            TxnBody::Error(e) => {
+                rc.err = e.err;
+                Ok(())
+            }
+            TxnBody::Check(c) => {
+                rc.path = c.path.clone();
+                Ok(())
+            }
+            TxnBody::CreateSession(_) => Ok(()),
+            TxnBody::Multi(ops) => {
+                let failed = ops.iter().any(|(t, _)| *t == op::ERROR);
+                let mut post_failed = false;
+                for (t, sub) in ops {
+                    let (t, sub) = if failed && *t != op::ERROR {
+                        // A failed multi applies nothing: ops before the failure
+                        // report OK, ops after it RuntimeInconsistency.
+                        let ec = if post_failed {
+                            ErrorCode::RuntimeInconsistency
+                        } else {
+                            ErrorCode::Ok
+                        };
+                        (
+                            op::ERROR,
+                            TxnBody::Error(crate::jute::txn::ErrorTxn { err: ec.code() }),
+                        )
+                    } else {
+                        if *t == op::ERROR {
+                            post_failed = true;
+                        }
+                        (*t, sub.clone())
+                    };
+                    let sub_rc = self.apply_body(t, client, zxid, time, &sub, changes);
+                    if sub_rc.err != 0 && rc.err == 0 {
+                        rc.err = sub_rc.err;
+                    }
+                    rc.multi.push(sub_rc);
+                }
+                Ok(())
+            }
+        };
+        if let Err(e) = res {
+            rc.err = e.code();
+        }
+        rc
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_node(
+        &mut self,
+        p: &str,
+        data: &Option<Bytes>,
+        acl: &[ACL],
+        ephemeral_owner: i64,
+        parent_cversion: i32,
+        zxid: i64,
+        time: i64,
+        changes: &mut Vec<Change>,
+    ) -> Result<Stat, ErrorCode> {
+        let parent_path = path::parent(p).ok_or(ErrorCode::NoNode)?;
+        let parent_key = path::parent_key(parent_path);
+        let child = path::name(p);
+        let parent = self.nodes.get_mut(parent_key).ok_or(ErrorCode::NoNode)?;
+        if parent.children.contains(child) {
+            return Err(ErrorCode::NodeExists);
+        }
+        let cv = if parent_cversion == -1 {
+            parent.stat.cversion + 1
+        } else {
+            parent_cversion
+        };
+        if cv > parent.stat.cversion {
+            parent.stat.cversion = cv;
+            parent.stat.pzxid = zxid;
+        }
+        parent.children.insert(child.to_owned());
+        let node = Node::new(
+            data.clone(),
+            Arc::new(acl.to_vec()),
+            new_stat(zxid, time, ephemeral_owner),
+        );
+        let stat = self.client_stat(&node);
+        self.data_size += (p.len() + node.data_len()) as u64;
+        self.nodes.insert(p.to_owned(), node);
+        match owner::kind(ephemeral_owner, self.extended_types) {
+            owner::Kind::Container => {
+                self.containers.insert(p.to_owned());
+            }
+            owner::Kind::Ttl => {
+                self.ttls.insert(p.to_owned());
+            }
+            owner::Kind::Normal => {
+                self.ephemerals
+                    .entry(ephemeral_owner)
+                    .or_default()
+                    .insert(p.to_owned());
+            }
+            owner::Kind::Void => {}
+        }
+        changes.push(Change::Created(p.to_owned()));
+        Ok(stat)
+    }
+
+    fn delete_node(
+        &mut self,
+        p: &str,
+        zxid: i64,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), ErrorCode> {
+        let parent_path = path::parent(p).ok_or(ErrorCode::NoNode)?;
+        let parent = self
+            .nodes
+            .get_mut(path::parent_key(parent_path))
+            .ok_or(ErrorCode::NoNode)?;
+        parent.children.remove(path::name(p));
+        if zxid > parent.stat.pzxid {
+            parent.stat.pzxid = zxid;
+        }
+        let node = self.nodes.remove(p).ok_or(ErrorCode::NoNode)?;
+        self.data_size -= (p.len() + node.data_len()) as u64;
+        let eo = node.stat.ephemeral_owner;
+        match owner::kind(eo, self.extended_types) {
+            owner::Kind::Container => {
+                self.containers.remove(p);
+            }
+            owner::Kind::Ttl => {
+                self.ttls.remove(p);
+            }
+            owner::Kind::Normal => {
+                if let Some(set) = self.ephemerals.get_mut(&eo) {
+                    set.remove(p);
+                    if set.is_empty() {
+                        self.ephemerals.remove(&eo);
+                    }
+                }
+            }
+            owner::Kind::Void => {}
+        }
+        changes.push(Change::Deleted(p.to_owned()));
+        Ok(())
+    }
+
+    fn set_data(
+        &mut self,
+        p: &str,
+        data: Option<Bytes>,
+        version: i32,
+        zxid: i64,
+        time: i64,
+        changes: &mut Vec<Change>,
+    ) -> Result<Stat, ErrorCode> {
+        let n = self.nodes.get_mut(p).ok_or(ErrorCode::NoNode)?;
+        let old_len = n.data_len();
+        n.data = data;
+        n.stat.mtime = time;
+        n.stat.mzxid = zxid;
+        n.stat.version = version;
+        let new_len = n.data_len();
+        self.data_size = self.data_size + new_len as u64 - old_len as u64;
+        let stat = self.client_stat(&self.nodes[p]);
+        changes.push(Change::DataChanged(p.to_owned()));
+        Ok(stat)
+    }
+
+    fn set_acl(&mut self, p: &str, acl: &[ACL], version: i32) -> Result<Stat, ErrorCode> {
+        let n = self.nodes.get_mut(p).ok_or(ErrorCode::NoNode)?;
+        n.stat.aversion = version;
+        n.acl = Arc::new(acl.to_vec());
+        Ok(self.client_stat(&self.nodes[p]))
+    }
+
+    fn set_cversion_pzxid(&mut self, p: &str, cversion: i32, zxid: i64) -> Result<(), ErrorCode> {
+        let p = if p.len() > 1 {
+            p.trim_end_matches('/')
+        } else {
+            p
+        };
+        let n = self.nodes.get_mut(p).ok_or(ErrorCode::NoNode)?;
+        let cv = if cversion == -1 {
+            n.stat.cversion + 1
+        } else {
+            cversion
+        };
+        if cv > n.stat.cversion {
+            n.stat.cversion = cv;
+            n.stat.pzxid = zxid;
+        }
+        Ok(())
+    }
+
+    /// Deletes a closed session's ephemerals: those the txn lists first,
+    /// then any the tree still knows of.
+    fn kill_session(
+        &mut self,
+        session: i64,
+        zxid: i64,
+        listed: &[String],
+        changes: &mut Vec<Change>,
+    ) {
+        let mut local = self.ephemerals.remove(&session).unwrap_or_default();
+        for p in listed {
+            local.remove(p);
+            let _ = self.delete_node(p, zxid, changes);
+        }
+        for p in local {
+            let _ = self.delete_node(&p, zxid, changes);
+        }
+    }
+
+    /// Every path in the tree, for dumps.
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        self.nodes.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests;
