@@ -81,6 +81,39 @@ pub fn authenticate(
     }
 }
 
+/// Java's String.hashCode.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The hashCode jute generates for an Id record.
+fn java_id_hash(id: &Id) -> i32 {
+    let mut r = 17i32;
+    r = r
+        .wrapping_mul(37)
+        .wrapping_add(java_string_hash(&id.scheme));
+    r.wrapping_mul(37).wrapping_add(java_string_hash(&id.id))
+}
+
+/// A connection's ids in the order Java iterates them: Java keeps them in a
+/// ConcurrentHashMap-backed set, and whoAmI and `auth` ACL expansion expose
+/// that order. `ids` is in insertion order; ties within a bucket keep it.
+pub fn in_java_set_order(ids: &[Id]) -> Vec<Id> {
+    let mut table = 16usize;
+    while ids.len() * 4 >= table * 3 {
+        table *= 2;
+    }
+    let bucket = |id: &Id| {
+        let h = java_id_hash(id);
+        let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
+        spread as usize & (table - 1)
+    };
+    let mut out = ids.to_vec();
+    out.sort_by_key(bucket);
+    out
+}
+
 /// The user part of an id, as whoAmI reports it (AuthUtil.getUser).
 pub fn user_name(id: &Id) -> String {
     match id.scheme.as_str() {
@@ -173,7 +206,8 @@ pub fn fixup(auth_info: &[Id], acls: &[ACL]) -> Result<Vec<ACL>, ErrorCode> {
         } else if scheme == "auth" {
             // Only schemes whose providers say "authenticated" expand: digest.
             let mut any = false;
-            for cid in auth_info.iter().filter(|c| c.scheme == "digest") {
+            let ordered = in_java_set_order(auth_info);
+            for cid in ordered.iter().filter(|c| c.scheme == "digest") {
                 any = true;
                 out.push(ACL {
                     perms: a.perms,

@@ -15,6 +15,7 @@
 //! - [`session`]: the session tracker.
 //! - [`acl`]: authentication schemes and permission checks.
 //! - [`path`]: znode path validation.
+//! - [`javahash`]: Java's HashSet iteration order, where clients can see it.
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //!
@@ -24,6 +25,7 @@
 pub mod acl;
 pub mod client;
 pub mod config;
+pub mod javahash;
 pub mod jute;
 pub mod path;
 pub mod proto;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::javahash::JavaHashSet;
 use crate::jute::data::{Stat, StatPersisted, ACL};
 use crate::proto::{op, owner, special, ErrorCode};
 use crate::txn::{Txn, TxnBody};
@@ -37,12 +38,25 @@ impl Node {
     }
 }
 
-/// A change the watch manager must hear about, in the order it happened.
+/// A change the watch manager must hear about, in the order it happened,
+/// with the ACLs that decide who may hear of it (a watcher is told only if
+/// it could read the node, as Java does since CVE-2024-23944).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Created(String),
-    Deleted(String),
-    DataChanged(String),
+    Created {
+        path: String,
+        acl: Arc<Vec<ACL>>,
+        parent_acl: Arc<Vec<ACL>>,
+    },
+    Deleted {
+        path: String,
+        acl: Arc<Vec<ACL>>,
+        parent_acl: Arc<Vec<ACL>>,
+    },
+    DataChanged {
+        path: String,
+        acl: Arc<Vec<ACL>>,
+    },
 }
 
 /// The outcome of applying one transaction (Java's ProcessTxnResult).
@@ -57,7 +71,9 @@ pub struct TxnResult {
 
 pub struct DataTree {
     nodes: HashMap<String, Node>,
-    ephemerals: HashMap<i64, BTreeSet<String>>,
+    /// Per session, in Java's HashSet order (clients can see it). A set
+    /// stays, possibly empty, until its session closes, as in Java.
+    ephemerals: HashMap<i64, JavaHashSet>,
     containers: BTreeSet<String>,
     ttls: BTreeSet<String>,
     extended_types: bool,
@@ -103,10 +119,14 @@ impl DataTree {
         }
         t.insert_node(
             special::CONFIG,
+            // Java sets this ACL with version -1, which leaves aversion at -1.
             Node::new(
                 empty(),
                 Arc::new(acl::read_acl_unsafe()),
-                StatPersisted::default(),
+                StatPersisted {
+                    aversion: -1,
+                    ..Default::default()
+                },
             ),
         );
         t
@@ -168,15 +188,24 @@ impl DataTree {
     }
 
     /// Ephemeral paths owned by a session.
-    pub fn ephemerals(&self, session: i64) -> impl Iterator<Item = &String> {
-        self.ephemerals.get(&session).into_iter().flatten()
+    /// A session's ephemerals, in the order Java hands them out.
+    pub fn ephemerals(&self, session: i64) -> Vec<String> {
+        self.ephemerals
+            .get(&session)
+            .map(|s| {
+                s.clone_iteration_order()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn ephemeral_count(&self) -> usize {
         self.ephemerals.values().map(|s| s.len()).sum()
     }
 
-    pub fn ephemerals_by_session(&self) -> &HashMap<i64, BTreeSet<String>> {
+    pub fn ephemerals_by_session(&self) -> &HashMap<i64, JavaHashSet> {
         &self.ephemerals
     }
 
@@ -381,9 +410,11 @@ impl DataTree {
             parent.stat.pzxid = zxid;
         }
         parent.children.insert(child.to_owned());
+        let parent_acl = parent.acl.clone();
+        let node_acl = Arc::new(acl.to_vec());
         let node = Node::new(
             data.clone(),
-            Arc::new(acl.to_vec()),
+            node_acl.clone(),
             new_stat(zxid, time, ephemeral_owner),
         );
         let stat = self.client_stat(&node);
@@ -400,11 +431,15 @@ impl DataTree {
                 self.ephemerals
                     .entry(ephemeral_owner)
                     .or_default()
-                    .insert(p.to_owned());
+                    .insert(p);
             }
             owner::Kind::Void => {}
         }
-        changes.push(Change::Created(p.to_owned()));
+        changes.push(Change::Created {
+            path: p.to_owned(),
+            acl: node_acl,
+            parent_acl,
+        });
         Ok(stat)
     }
 
@@ -423,6 +458,7 @@ impl DataTree {
         if zxid > parent.stat.pzxid {
             parent.stat.pzxid = zxid;
         }
+        let parent_acl = parent.acl.clone();
         let node = self.nodes.remove(p).ok_or(ErrorCode::NoNode)?;
         self.data_size -= (p.len() + node.data_len()) as u64;
         let eo = node.stat.ephemeral_owner;
@@ -436,14 +472,15 @@ impl DataTree {
             owner::Kind::Normal => {
                 if let Some(set) = self.ephemerals.get_mut(&eo) {
                     set.remove(p);
-                    if set.is_empty() {
-                        self.ephemerals.remove(&eo);
-                    }
                 }
             }
             owner::Kind::Void => {}
         }
-        changes.push(Change::Deleted(p.to_owned()));
+        changes.push(Change::Deleted {
+            path: p.to_owned(),
+            acl: node.acl.clone(),
+            parent_acl,
+        });
         Ok(())
     }
 
@@ -464,8 +501,12 @@ impl DataTree {
         n.stat.version = version;
         let new_len = n.data_len();
         self.data_size = self.data_size + new_len as u64 - old_len as u64;
+        let acl = n.acl.clone();
         let stat = self.client_stat(&self.nodes[p]);
-        changes.push(Change::DataChanged(p.to_owned()));
+        changes.push(Change::DataChanged {
+            path: p.to_owned(),
+            acl,
+        });
         Ok(stat)
     }
 
@@ -509,7 +550,12 @@ impl DataTree {
             local.remove(p);
             let _ = self.delete_node(p, zxid, changes);
         }
-        for p in local {
+        let rest: Vec<String> = local
+            .iteration_order()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for p in rest {
             let _ = self.delete_node(&p, zxid, changes);
         }
     }

@@ -9,6 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use std::sync::Arc;
+
+use crate::jute::data::ACL;
 use crate::proto::event;
 use crate::tree::Change;
 
@@ -110,10 +113,26 @@ impl WatchTable {
     }
 
     /// Is there a watch at `path` that checkWatches would report for `conn`?
-    /// Java 3.8.0 answers yes when anyone watches the exact path, or when this
-    /// connection's own mode there is recursive.
-    pub fn contains(&self, path: &str, conn: ConnId) -> bool {
-        self.by_path.get(path).is_some_and(|s| !s.is_empty()) || self.mode(conn, path).recursive()
+    /// Java 3.8 answers yes when anyone watches the exact path, or when this
+    /// connection's own mode there is recursive. Err: Java's path walk fails
+    /// on this path (one without a leading slash), a marshalling error there.
+    pub fn contains(&self, path: &str, conn: ConnId) -> Result<bool, BadWalk> {
+        let recursive = self.mode(conn, path).recursive();
+        let mut walk = JavaPathWalk {
+            path,
+            levels_left: if self.recursive == 0 { 1 } else { usize::MAX },
+        };
+        let mut first = true;
+        while let Some(local) = walk.next()? {
+            if first && self.by_path.get(local).is_some_and(|s| !s.is_empty()) {
+                return Ok(true);
+            }
+            first = false;
+            if recursive {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Removes one connection's watch on one path; false if it had none.
@@ -174,6 +193,36 @@ impl WatchTable {
     }
 }
 
+/// Java's PathParentIterator, faults included: computing the step after a
+/// path with no slash throws, and Java turns that into MarshallingError.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadWalk;
+
+struct JavaPathWalk<'a> {
+    path: &'a str,
+    levels_left: usize,
+}
+
+impl<'a> JavaPathWalk<'a> {
+    fn next(&mut self) -> Result<Option<&'a str>, BadWalk> {
+        if self.path.is_empty() || self.levels_left == 0 {
+            return Ok(None);
+        }
+        self.levels_left -= 1;
+        let local = self.path;
+        self.path = if local == "/" {
+            ""
+        } else {
+            match local.rfind('/') {
+                None => return Err(BadWalk),
+                Some(0) => "/",
+                Some(i) => &local[..i],
+            }
+        };
+        Ok(Some(local))
+    }
+}
+
 /// "/a/b" -> ["/a/b", "/a", "/"].
 fn self_and_ancestors(path: &str) -> Vec<String> {
     let mut out = vec![path.to_owned()];
@@ -201,6 +250,9 @@ pub struct Fired {
     pub conn: ConnId,
     pub type_: i32,
     pub path: String,
+    /// The ACL of the node the event is about: the connection hears of it
+    /// only if that lets it read. None: deliver unconditionally.
+    pub acl: Option<Arc<Vec<ACL>>>,
 }
 
 #[derive(Default)]
@@ -214,40 +266,55 @@ impl WatchManager {
         Self::default()
     }
 
-    fn fire(out: &mut Vec<Fired>, conns: &BTreeSet<ConnId>, type_: i32, path: &str) {
+    fn fire(
+        out: &mut Vec<Fired>,
+        conns: &BTreeSet<ConnId>,
+        type_: i32,
+        path: &str,
+        acl: &Arc<Vec<ACL>>,
+    ) {
         out.extend(conns.iter().map(|&conn| Fired {
             conn,
             type_,
             path: path.to_owned(),
+            acl: Some(acl.clone()),
         }));
     }
 
     /// The events one tree change fires, in Java's order.
     pub fn on_change(&mut self, change: &Change, out: &mut Vec<Fired>) {
         match change {
-            Change::Created(p) => {
+            Change::Created {
+                path: p,
+                acl,
+                parent_acl,
+            } => {
                 let hit = self.data.trigger(p, event::NODE_CREATED);
-                Self::fire(out, &hit, event::NODE_CREATED, p);
+                Self::fire(out, &hit, event::NODE_CREATED, p, acl);
                 let parent = parent_of(p);
                 let hit = self.child.trigger(&parent, event::NODE_CHILDREN_CHANGED);
-                Self::fire(out, &hit, event::NODE_CHILDREN_CHANGED, &parent);
+                Self::fire(out, &hit, event::NODE_CHILDREN_CHANGED, &parent, parent_acl);
             }
-            Change::Deleted(p) => {
+            Change::Deleted {
+                path: p,
+                acl,
+                parent_acl,
+            } => {
                 let data_hit = self.data.trigger(p, event::NODE_DELETED);
-                Self::fire(out, &data_hit, event::NODE_DELETED, p);
+                Self::fire(out, &data_hit, event::NODE_DELETED, p, acl);
                 // Child watchers of the node itself hear of the deletion too,
                 // unless they already did through a data watch.
                 let child_hit = self.child.trigger(p, event::NODE_DELETED);
                 let only_child: BTreeSet<ConnId> =
                     child_hit.difference(&data_hit).copied().collect();
-                Self::fire(out, &only_child, event::NODE_DELETED, p);
+                Self::fire(out, &only_child, event::NODE_DELETED, p, acl);
                 let parent = parent_of(p);
                 let hit = self.child.trigger(&parent, event::NODE_CHILDREN_CHANGED);
-                Self::fire(out, &hit, event::NODE_CHILDREN_CHANGED, &parent);
+                Self::fire(out, &hit, event::NODE_CHILDREN_CHANGED, &parent, parent_acl);
             }
-            Change::DataChanged(p) => {
+            Change::DataChanged { path: p, acl } => {
                 let hit = self.data.trigger(p, event::NODE_DATA_CHANGED);
-                Self::fire(out, &hit, event::NODE_DATA_CHANGED, p);
+                Self::fire(out, &hit, event::NODE_DATA_CHANGED, p, acl);
             }
         }
     }
@@ -284,6 +351,30 @@ fn parent_of(p: &str) -> String {
 mod tests {
     use super::*;
 
+    fn open() -> Arc<Vec<ACL>> {
+        Arc::new(crate::acl::open_acl_unsafe())
+    }
+    fn created(p: &str) -> Change {
+        Change::Created {
+            path: p.into(),
+            acl: open(),
+            parent_acl: open(),
+        }
+    }
+    fn deleted(p: &str) -> Change {
+        Change::Deleted {
+            path: p.into(),
+            acl: open(),
+            parent_acl: open(),
+        }
+    }
+    fn changed(p: &str) -> Change {
+        Change::DataChanged {
+            path: p.into(),
+            acl: open(),
+        }
+    }
+
     fn types(out: &[Fired]) -> Vec<(u64, i32, &str)> {
         out.iter()
             .map(|f| (f.conn, f.type_, f.path.as_str()))
@@ -295,8 +386,8 @@ mod tests {
         let mut w = WatchManager::new();
         w.data.add("/a", 1, Mode::Standard);
         let mut out = vec![];
-        w.on_change(&Change::DataChanged("/a".into()), &mut out);
-        w.on_change(&Change::DataChanged("/a".into()), &mut out);
+        w.on_change(&changed("/a"), &mut out);
+        w.on_change(&changed("/a"), &mut out);
         assert_eq!(types(&out), vec![(1, event::NODE_DATA_CHANGED, "/a")]);
     }
 
@@ -305,9 +396,9 @@ mod tests {
         let mut w = WatchManager::new();
         w.add_persistent("/a", 7, true);
         let mut out = vec![];
-        w.on_change(&Change::Created("/a/b".into()), &mut out);
-        w.on_change(&Change::Created("/a/b/c".into()), &mut out);
-        w.on_change(&Change::DataChanged("/a".into()), &mut out);
+        w.on_change(&created("/a/b"), &mut out);
+        w.on_change(&created("/a/b/c"), &mut out);
+        w.on_change(&changed("/a"), &mut out);
         assert_eq!(
             types(&out),
             vec![
@@ -323,8 +414,8 @@ mod tests {
         let mut w = WatchManager::new();
         w.add_persistent("/a", 3, false);
         let mut out = vec![];
-        w.on_change(&Change::Created("/a/b".into()), &mut out);
-        w.on_change(&Change::Deleted("/a/b".into()), &mut out);
+        w.on_change(&created("/a/b"), &mut out);
+        w.on_change(&deleted("/a/b"), &mut out);
         assert_eq!(
             types(&out),
             vec![
@@ -342,7 +433,7 @@ mod tests {
         w.child.add("/a/b", 2, Mode::Standard);
         w.child.add("/a", 1, Mode::Standard);
         let mut out = vec![];
-        w.on_change(&Change::Deleted("/a/b".into()), &mut out);
+        w.on_change(&deleted("/a/b"), &mut out);
         assert_eq!(
             types(&out),
             vec![
@@ -361,8 +452,8 @@ mod tests {
         w.add_persistent("/a", 1, false);
         w.data.add("/a", 1, Mode::Standard);
         let mut out = vec![];
-        w.on_change(&Change::DataChanged("/a".into()), &mut out);
-        w.on_change(&Change::DataChanged("/a".into()), &mut out);
+        w.on_change(&changed("/a"), &mut out);
+        w.on_change(&changed("/a"), &mut out);
         assert_eq!(out.len(), 1);
     }
 

@@ -209,9 +209,10 @@ fn ephemerals_go_with_their_session() {
             },
         )
         .unwrap();
+    // Java's HashSet order, which rzk reproduces.
     assert_eq!(
         r.ok::<GetEphemeralsResponse>().unwrap().ephemerals,
-        vec!["/e1", "/e2"]
+        vec!["/e2", "/e1"]
     );
     let r = a
         .call(

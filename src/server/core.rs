@@ -550,6 +550,16 @@ impl Core {
     }
 
     fn notify(&mut self, f: Fired) {
+        if let Some(acl) = &f.acl {
+            let auth = self
+                .conns
+                .get(&f.conn)
+                .map(|c| c.auth.as_slice())
+                .unwrap_or(&[]);
+            if acl::check(acl, perms::READ, auth).is_err() {
+                return;
+            }
+        }
         let hdr = ReplyHeader {
             xid: xid::NOTIFICATION,
             zxid: -1,
@@ -737,8 +747,11 @@ impl Core {
                     _ => return Err(ErrorCode::MarshallingError),
                 };
                 let found = if type_ == op::CHECK_WATCHES {
-                    (child && self.watches.child.contains(&q.path, conn))
-                        | (data && self.watches.data.contains(&q.path, conn))
+                    let bad = |_| ErrorCode::MarshallingError;
+                    let in_child =
+                        child && self.watches.child.contains(&q.path, conn).map_err(bad)?;
+                    let in_data = data && self.watches.data.contains(&q.path, conn).map_err(bad)?;
+                    in_child | in_data
                 } else {
                     (child && self.watches.child.remove(&q.path, conn))
                         | (data && self.watches.data.remove(&q.path, conn))
@@ -754,16 +767,16 @@ impl Core {
                 let prefix = q.prefix_path.trim();
                 let all = self.tree.ephemerals(session);
                 let ephemerals = if prefix.is_empty() || prefix == "/" {
-                    all.cloned().collect()
+                    all
                 } else {
-                    all.filter(|p| p.starts_with(&q.prefix_path))
-                        .cloned()
+                    all.into_iter()
+                        .filter(|p| p.starts_with(&q.prefix_path))
                         .collect()
                 };
                 Ok(Body::of(&GetEphemeralsResponse { ephemerals }))
             }
             op::WHO_AM_I => {
-                let client_info = auth
+                let client_info = acl::in_java_set_order(&auth)
                     .iter()
                     .map(|id| ClientInfo {
                         auth_scheme: id.scheme.clone(),
@@ -839,10 +852,12 @@ impl Core {
         recursive: &[String],
     ) {
         let mut fired = Vec::new();
+        // Events set off by setWatches are not filtered by ACL (Java's neither).
         let ev = |type_, path: &String| Fired {
             conn,
             type_,
             path: path.clone(),
+            acl: None,
         };
         for p in data {
             match self.tree.get(p) {

@@ -12,8 +12,8 @@ use crate::server::core::{Core, Now};
 #[derive(Debug, Clone, Default)]
 pub struct StaticInfo {
     pub version: String,
-    /// The `conf` report.
-    pub conf: String,
+    /// The configuration, for `conf` (directory sizes are measured per request).
+    pub config: Option<crate::config::ServerConfig>,
     /// `envi` lines after the version (key=value).
     pub env: Vec<(String, String)>,
     pub data_dir: String,
@@ -69,7 +69,11 @@ pub fn run(
     match cmd {
         "ruok" => o.push_str("imok"),
         "isro" => o.push_str("rw"),
-        "conf" => o.push_str(&info.conf),
+        "conf" => {
+            if let Some(cfg) = &info.config {
+                o.push_str(&cfg.conf_report());
+            }
+        }
         "envi" => {
             o.push_str("Environment:\n");
             writeln!(o, "zookeeper.version={}", info.version).ok();
@@ -122,7 +126,7 @@ pub fn run(
             ids.sort();
             for id in ids {
                 writeln!(o, "0x{id:x}:").ok();
-                for p in &eph[id] {
+                for p in eph[id].iteration_order() {
                     writeln!(o, "\t{p}").ok();
                 }
             }
@@ -180,7 +184,7 @@ pub fn run(
             o.push_str("logdir_size: 0\n");
         }
         "mntr" => mntr(&mut o, core, info, counters),
-        "gtmk" | "getTraceMask" => o.push_str("0"),
+        "gtmk" | "getTraceMask" => o.push('0'),
         _ => {}
     }
     o

@@ -353,7 +353,9 @@ impl Prep<'_> {
     /// Parent of a path to delete; the server's own nodes cannot be deleted.
     fn parent_for_delete(p: &str) -> PResult<String> {
         let slash = p.rfind('/').ok_or(ErrorCode::BadArguments)?;
-        if p.contains('\0') || [special::ZOOKEEPER, special::QUOTA, special::CONFIG].contains(&p) {
+        if p.contains('\0')
+            || ["/", special::ZOOKEEPER, special::QUOTA, special::CONFIG].contains(&p)
+        {
             return Err(ErrorCode::BadArguments);
         }
         Ok(p[..slash].to_owned())
@@ -482,7 +484,9 @@ impl Prep<'_> {
     /// closeSession: the session's ephemerals as they will be once pending
     /// changes land.
     fn prep_close_session(&mut self, session: i64, zxid: i64) -> TxnBody {
-        let mut paths: Vec<String> = self.tree.ephemerals(session).cloned().collect();
+        // Java lists them in its HashSet order, which orders the deletions
+        // and so the watch events they fire.
+        let mut paths: Vec<String> = self.tree.ephemerals(session);
         for (p, rec) in &self.pending.by_path {
             match &rec.stat {
                 None => paths.retain(|x| x != p),
@@ -492,7 +496,6 @@ impl Prep<'_> {
                 _ => {}
             }
         }
-        paths.sort();
         for p in &paths {
             if let Some(parent_path) = path::parent(p) {
                 if let Ok(parent) = self.record(parent_path) {

@@ -30,7 +30,7 @@ pub fn core_config(cfg: &ServerConfig) -> CoreConfig {
 fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
     fourlw::StaticInfo {
         version: version(),
-        conf: cfg.conf_report(),
+        config: Some(cfg.clone()),
         env: vec![
             ("host.name".into(), hostname()),
             ("os.name".into(), std::env::consts::OS.into()),
@@ -64,11 +64,17 @@ fn hostname() -> String {
 
 /// Runs a standalone server until SIGINT or SIGTERM.
 pub fn run_standalone(config_path: &Path) -> Result<(), String> {
-    let (cfg, warnings) = ServerConfig::load(config_path).map_err(|e| e.to_string())?;
+    // zkServer.sh passes -D flags in SERVER_JVMFLAGS; some settings (jute.maxbuffer,
+    // znode.container.*) can only be given that way, in Java and so here.
+    let props = crate::config::system_properties_from_jvm_flags(
+        &std::env::var("SERVER_JVMFLAGS").unwrap_or_default(),
+    );
+    let (cfg, warnings) = ServerConfig::load_with_system_properties(config_path, &props)
+        .map_err(|e| e.to_string())?;
     for w in &warnings {
         tracing::warn!("{}", w.0);
     }
-    if !cfg.servers.is_empty() {
+    if cfg.is_distributed() {
         tracing::warn!(
             "{} server.N lines found: quorum mode is not implemented yet, running standalone",
             cfg.servers.len()
