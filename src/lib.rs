@@ -10,7 +10,8 @@
 //!   tasks), `core` (sessions, request dispatch, replies), `prep` (write
 //!   requests to transactions) and `fourlw` (four-letter words).
 //! - [`txn`]: transactions, as logged and applied.
-//! - [`tree`]: the data tree and transaction application.
+//! - [`tree`]: the data tree and transaction application; [`quota`]: the
+//!   quota stats it keeps.
 //! - [`watch`]: the watch manager.
 //! - [`session`]: the session tracker.
 //! - [`acl`]: authentication schemes and permission checks.
@@ -29,6 +30,7 @@ pub mod javahash;
 pub mod jute;
 pub mod path;
 pub mod proto;
+pub mod quota;
 pub mod server;
 pub mod session;
 pub mod tree;

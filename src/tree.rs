@@ -13,7 +13,7 @@ use crate::javahash::JavaHashSet;
 use crate::jute::data::{Stat, StatPersisted, ACL};
 use crate::proto::{op, owner, special, ErrorCode};
 use crate::txn::{Txn, TxnBody};
-use crate::{acl, path};
+use crate::{acl, path, quota};
 
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -79,6 +79,8 @@ pub struct DataTree {
     extended_types: bool,
     /// Sum of path and data lengths, as Java's approximateDataSize.
     data_size: u64,
+    /// Paths with a quota (a zookeeper_limits node under /zookeeper/quota).
+    quota_paths: BTreeSet<String>,
     pub last_processed_zxid: i64,
 }
 
@@ -107,6 +109,7 @@ impl DataTree {
             ttls: BTreeSet::new(),
             extended_types,
             data_size: 0,
+            quota_paths: BTreeSet::new(),
             last_processed_zxid: 0,
         };
         let open = Arc::new(acl::open_acl_unsafe());
@@ -435,6 +438,16 @@ impl DataTree {
             }
             owner::Kind::Void => {}
         }
+        if parent_path.starts_with(quota::QUOTA_ROOT) {
+            let quota_path = quota::trim_quota_path(parent_path).to_owned();
+            if child == quota::LIMITS_NODE {
+                self.quota_paths.insert(quota_path);
+            } else if child == quota::STATS_NODE {
+                self.recount_quota(&quota_path);
+            }
+        }
+        let bytes = data.as_ref().map_or(0, |d| d.len()) as i64;
+        self.quota_stat_add(p, 1, bytes);
         changes.push(Change::Created {
             path: p.to_owned(),
             acl: node_acl,
@@ -476,6 +489,10 @@ impl DataTree {
             }
             owner::Kind::Void => {}
         }
+        if parent_path.starts_with(special::ZOOKEEPER) && path::name(p) == quota::LIMITS_NODE {
+            self.quota_paths.remove(quota::trim_quota_path(parent_path));
+        }
+        self.quota_stat_add(p, -1, -(node.data_len() as i64));
         changes.push(Change::Deleted {
             path: p.to_owned(),
             acl: node.acl.clone(),
@@ -502,6 +519,7 @@ impl DataTree {
         let new_len = n.data_len();
         self.data_size = self.data_size + new_len as u64 - old_len as u64;
         let acl = n.acl.clone();
+        self.quota_stat_add(p, 0, new_len as i64 - old_len as i64);
         let stat = self.client_stat(&self.nodes[p]);
         changes.push(Change::DataChanged {
             path: p.to_owned(),
@@ -558,6 +576,60 @@ impl DataTree {
         for p in rest {
             let _ = self.delete_node(&p, zxid, changes);
         }
+    }
+
+    /// The deepest quota'd path at or above `p` (never the root).
+    fn quota_prefix(&self, p: &str) -> Option<String> {
+        if self.quota_paths.is_empty() {
+            return None;
+        }
+        let mut prefix = p;
+        loop {
+            if prefix.len() > 1 && self.quota_paths.contains(prefix) {
+                return Some(prefix.to_owned());
+            }
+            match prefix.rfind('/') {
+                Some(0) | None => return None,
+                Some(i) => prefix = &prefix[..i],
+            }
+        }
+    }
+
+    /// Quota stats nodes change in place: no new zxid or version, as in Java.
+    fn set_quota_stats(&mut self, quota_path: &str, stats: quota::StatsTrack) {
+        if let Some(n) = self.nodes.get_mut(&quota::stat_path(quota_path)) {
+            let old = n.data_len();
+            let text = Bytes::from(stats.to_string());
+            self.data_size = self.data_size + text.len() as u64 - old as u64;
+            n.data = Some(text);
+        }
+    }
+
+    fn quota_stat_add(&mut self, p: &str, count: i64, bytes: i64) {
+        let Some(qp) = self.quota_prefix(p) else {
+            return;
+        };
+        let Some(n) = self.nodes.get(&quota::stat_path(&qp)) else {
+            return;
+        };
+        let mut st =
+            quota::StatsTrack::parse(&String::from_utf8_lossy(n.data.as_deref().unwrap_or(&[])));
+        st.add(count, bytes);
+        self.set_quota_stats(&qp, st);
+    }
+
+    /// Counts a quota'd subtree afresh (its stats node was just created).
+    fn recount_quota(&mut self, quota_path: &str) {
+        let (mut count, mut bytes) = (0i64, 0i64);
+        let mut stack = vec![quota_path.to_owned()];
+        while let Some(p) = stack.pop() {
+            if let Some(n) = self.nodes.get(&p) {
+                count += 1;
+                bytes += n.data_len() as i64;
+                stack.extend(n.children.iter().map(|c| format!("{p}/{c}")));
+            }
+        }
+        self.set_quota_stats(quota_path, quota::StatsTrack::counts(count, bytes));
     }
 
     /// Every path in the tree, for dumps.

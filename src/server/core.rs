@@ -90,7 +90,21 @@ pub struct ConnStats {
     pub last_zxid: i64,
     pub last_op: &'static str,
     pub established_ms: i64,
+    /// Monotonic ms of the last response (Java's lresp).
     pub last_response_ms: i64,
+}
+
+impl ConnStats {
+    /// Java's ServerCnxn.updateStatsForResponse. The core answers
+    /// synchronously, so request latency is always 0 and not tracked.
+    fn responded(&mut self, cxid: i32, zxid: i64, op: &'static str, now_ms: i64) {
+        if cxid >= 0 {
+            self.last_cxid = cxid;
+        }
+        self.last_zxid = zxid;
+        self.last_op = op;
+        self.last_response_ms = now_ms;
+    }
 }
 
 #[derive(Debug)]
@@ -127,6 +141,8 @@ pub struct Core {
     out: Vec<(ConnId, Outbound)>,
     pub stats: ServerStats,
     next_container_check: i64,
+    /// When the core was created (`mntr`'s zk_uptime).
+    pub started: Now,
 }
 
 /// Frames a reply: length, header, optional body.
@@ -171,6 +187,7 @@ impl Core {
             session_conn: HashMap::new(),
             out: Vec::new(),
             stats: ServerStats::default(),
+            started: now,
         }
     }
 
@@ -296,6 +313,10 @@ impl Core {
             self.commit(txn);
             tracing::info!("established session 0x{id:x} with negotiated timeout {timeout}");
             self.attach(conn, id);
+            let zxid = self.last_zxid();
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.stats.responded(0, zxid, "SESS", now.mono_ms);
+            }
             self.finish_connect(conn, true);
         } else {
             let id = req.session_id;
@@ -411,6 +432,9 @@ impl Core {
                     zxid: self.last_zxid(),
                     err: 0,
                 };
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.stats.responded(xid::PING, hdr.zxid, "PING", now.mono_ms);
+                }
                 self.send(conn, frame(&hdr, |_| {}));
             }
             op::EXISTS
@@ -437,7 +461,7 @@ impl Core {
                 } else {
                     h.xid
                 };
-                self.reply(conn, xid, err, body, h.type_);
+                self.reply(conn, xid, err, body, h.type_, now.mono_ms);
             }
             other => {
                 tracing::warn!(conn, "unknown request type {other}; closing");
@@ -452,12 +476,10 @@ impl Core {
         }
     }
 
-    fn reply(&mut self, conn: ConnId, xid: i32, err: i32, body: Body, type_: i32) {
+    fn reply(&mut self, conn: ConnId, xid: i32, err: i32, body: Body, type_: i32, now_ms: i64) {
         let zxid = self.last_zxid();
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.stats.last_cxid = xid;
-            c.stats.last_zxid = zxid;
-            c.stats.last_op = op_abbrev(type_);
+            c.stats.responded(xid, zxid, op_abbrev(type_), now_ms);
         }
         let hdr = ReplyHeader { xid, zxid, err };
         let f = frame(&hdr, |w| {
@@ -589,7 +611,13 @@ impl Core {
         .prep(session, h.xid, h.type_, body, &auth, zxid, now.wall_ms);
         let rc = self.commit(txn);
         let (err, body) = write_reply(h.type_, &rc);
-        self.reply(conn, h.xid, err, body, h.type_);
+        // A write refused in prep shows as lop=NA in Java's `cons`.
+        let lop = if rc.type_ == op::ERROR && h.type_ != op::MULTI {
+            op::ERROR
+        } else {
+            h.type_
+        };
+        self.reply(conn, h.xid, err, body, lop, now.mono_ms);
         if h.type_ == op::CLOSE_SESSION {
             self.close(conn);
         }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test rzk has, installing what they need first (Debian packages
+# via scripts/install-deps.sh). The last line sums up: "suites: N passed, M failed".
+#
+#   scripts/test.sh                 # everything
+#   DIFF_OPS=20000 DIFF_SEEDS="1 2 3 4" scripts/test.sh   # a longer differential run
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DIFF_OPS=${DIFF_OPS:-3000}
+DIFF_SEEDS=${DIFF_SEEDS:-"1 2 3"}
+
+scripts/install-deps.sh || { echo "suites: 0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+suite() { # name command...
+    local name=$1 t0=$SECONDS
+    shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "=== $name: ok ($((SECONDS - t0))s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "=== $name: FAILED ($((SECONDS - t0))s)"
+    fi
+}
+
+differential() {
+    local seed
+    for seed in $DIFF_SEEDS; do
+        DIFF_SEED=$seed DIFF_OPS=$DIFF_OPS cargo test --release --test differential -- --ignored || return 1
+    done
+}
+
+suite format cargo fmt --check
+suite clippy cargo clippy --all-targets --release -- -D warnings
+suite cargo-test cargo test --release
+suite build cargo build --release
+suite differential differential
+suite zkcli env RZK_BIN="$PWD/target/release/rzk" compat-tests/zkcli/run.sh
+if [[ -x compat-tests/jute-golden/run.sh ]]; then
+    suite jute-golden compat-tests/jute-golden/run.sh
+fi
+
+((failed == 0)) || echo "failed suites: ${failures[*]}"
+echo "suites: $passed passed, $failed failed"
+((failed == 0))
