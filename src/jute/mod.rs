@@ -106,7 +106,7 @@ impl Reader {
             None => Ok(String::new()),
             Some(n) => {
                 let b = self.buf.split_to(n);
-                Ok(String::from_utf8_lossy(&b).into_owned())
+                Ok(java_utf8_decode(&b))
             }
         }
     }
@@ -168,8 +168,61 @@ impl JuteField for String {
         r.read_string()
     }
     fn write(&self, w: &mut BytesMut) {
-        w.put_i32(self.len() as i32);
-        w.put_slice(self.as_bytes());
+        if self.chars().all(|c| (c as u32) < 0x1_0000) {
+            w.put_i32(self.len() as i32);
+            w.put_slice(self.as_bytes());
+        } else {
+            let b = java_utf8_encode(self);
+            w.put_i32(b.len() as i32);
+            w.put_slice(&b);
+        }
+    }
+}
+
+/// Java's jute writes a character beyond U+FFFF as its two UTF-16
+/// surrogates, three bytes each (CESU-8 style); so do we, byte for byte.
+fn java_utf8_encode(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if (c as u32) < 0x1_0000 {
+            let mut b = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        } else {
+            let mut units = [0u16; 2];
+            for &u in c.encode_utf16(&mut units).iter() {
+                let u = u32::from(u);
+                out.push(0xE0 | (u >> 12) as u8);
+                out.push(0x80 | ((u >> 6) & 0x3F) as u8);
+                out.push(0x80 | (u & 0x3F) as u8);
+            }
+        }
+    }
+    out
+}
+
+/// Java's UTF-8 decoding with replacement: like Rust's lossy decoding,
+/// except that an encoded surrogate (ED A0..BF xx) is one malformed
+/// sequence, replaced by a single U+FFFD.
+fn java_utf8_decode(mut b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    loop {
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                out.push_str(std::str::from_utf8(&b[..good]).unwrap_or_default());
+                out.push('\u{FFFD}');
+                let rest = &b[good..];
+                let skip = match rest {
+                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => 3,
+                    _ => e.error_len().unwrap_or(rest.len()),
+                };
+                b = &rest[skip..];
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,11 +16,51 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::server::core::{Core, Now, Outbound};
 use crate::server::fourlw;
 use crate::watch::ConnId;
+
+/// What a connection's tasks and the core task share: how much is in flight,
+/// so that a client that sends faster than it reads is simply not read from
+/// (the server's memory stays bounded whatever a client does).
+#[derive(Default)]
+pub struct Backlog {
+    /// Requests handed to the core and not yet processed.
+    requests: AtomicUsize,
+    /// Bytes queued for the socket and not yet written.
+    bytes: AtomicUsize,
+    changed: Notify,
+}
+
+/// Per connection: requests in flight before we stop reading.
+const MAX_OUTSTANDING_REQUESTS: usize = 1000;
+/// Per connection: reply bytes queued before we stop reading.
+const MAX_QUEUED_BYTES: usize = 8 << 20;
+
+impl Backlog {
+    fn full(&self) -> bool {
+        self.requests.load(Ordering::Acquire) >= MAX_OUTSTANDING_REQUESTS
+            || self.bytes.load(Ordering::Acquire) >= MAX_QUEUED_BYTES
+    }
+
+    /// Waits until the connection may hand the core another request.
+    async fn wait_for_room(&self) {
+        while self.full() {
+            let changed = self.changed.notified();
+            if !self.full() {
+                break;
+            }
+            changed.await;
+        }
+    }
+
+    fn release(counter: &AtomicUsize, n: usize, notify: &Notify) {
+        counter.fetch_sub(n, Ordering::AcqRel);
+        notify.notify_waiters();
+    }
+}
 
 /// Messages from connection tasks to the core task.
 pub enum CoreMsg {
@@ -28,6 +68,7 @@ pub enum CoreMsg {
         conn: ConnId,
         remote: SocketAddr,
         tx: mpsc::UnboundedSender<Outbound>,
+        backlog: Arc<Backlog>,
     },
     Frame {
         conn: ConnId,
@@ -96,7 +137,7 @@ async fn core_task(
     let clock = Clock {
         start: Instant::now(),
     };
-    let mut conns: HashMap<ConnId, mpsc::UnboundedSender<Outbound>> = HashMap::new();
+    let mut conns: HashMap<ConnId, ConnLink> = HashMap::new();
     let mut ticker = tokio::time::interval(Duration::from_millis(50));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut fl_stats = fourlw::Counters::default();
@@ -106,32 +147,48 @@ async fn core_task(
                 let Some(msg) = msg else { break };
                 let now = clock.now();
                 handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats);
-                // Handle whatever else is already queued before dispatching output.
-                while let Ok(msg) = rx.try_recv() {
+                // Handle some of what is already queued before dispatching
+                // output, so replies ready together go out together.
+                for _ in 0..256 {
+                    let Ok(msg) = rx.try_recv() else { break };
                     handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats);
                 }
             }
             _ = ticker.tick() => core.tick(clock.now()),
         }
         for (conn, o) in core.take_output() {
-            if let Some(tx) = conns.get(&conn) {
-                let _ = tx.send(o);
+            if let Some(link) = conns.get(&conn) {
+                if let Outbound::Frame(f) = &o {
+                    link.backlog.bytes.fetch_add(f.len(), Ordering::AcqRel);
+                }
+                let _ = link.tx.send(o);
             }
         }
     }
 }
 
+/// The core task's end of a connection.
+struct ConnLink {
+    tx: mpsc::UnboundedSender<Outbound>,
+    backlog: Arc<Backlog>,
+}
+
 fn handle(
     core: &mut Core,
-    conns: &mut HashMap<ConnId, mpsc::UnboundedSender<Outbound>>,
+    conns: &mut HashMap<ConnId, ConnLink>,
     msg: CoreMsg,
     now: Now,
     info: &fourlw::StaticInfo,
     counters: &mut fourlw::Counters,
 ) {
     match msg {
-        CoreMsg::Open { conn, remote, tx } => {
-            conns.insert(conn, tx);
+        CoreMsg::Open {
+            conn,
+            remote,
+            tx,
+            backlog,
+        } => {
+            conns.insert(conn, ConnLink { tx, backlog });
             core.open(conn, remote, now);
         }
         CoreMsg::Frame { conn, body } => {
@@ -139,6 +196,9 @@ fn handle(
                 core.request(conn, body, now);
             } else {
                 core.connect(conn, body, now);
+            }
+            if let Some(link) = conns.get(&conn) {
+                Backlog::release(&link.backlog.requests, 1, &link.backlog.changed);
             }
         }
         CoreMsg::Closed { conn } => {
@@ -212,12 +272,19 @@ async fn serve_conn(
         return;
     }
     let (tx, rx) = mpsc::unbounded_channel();
-    if core.send(CoreMsg::Open { conn, remote, tx }).is_err() {
+    let backlog = Arc::new(Backlog::default());
+    let open = CoreMsg::Open {
+        conn,
+        remote,
+        tx,
+        backlog: backlog.clone(),
+    };
+    if core.send(open).is_err() {
         return;
     }
-    let mut writer = tokio::spawn(write_loop(wr, rx));
+    let mut writer = tokio::spawn(write_loop(wr, rx, backlog.clone()));
     tokio::select! {
-        res = read_loop(conn, &mut rd, first, &core, net.max_frame) => {
+        res = read_loop(conn, &mut rd, first, &core, net.max_frame, &backlog) => {
             if let Err(why) = res {
                 tracing::info!(conn, %remote, "closing connection: {why}");
             }
@@ -235,9 +302,11 @@ async fn read_loop(
     first: [u8; 4],
     core: &mpsc::UnboundedSender<CoreMsg>,
     max_frame: usize,
+    backlog: &Backlog,
 ) -> Result<(), String> {
     let mut len_buf = first;
     loop {
+        backlog.wait_for_room().await;
         let len = i32::from_be_bytes(len_buf);
         if len < 0 || len as usize > max_frame {
             return Err(format!(
@@ -248,6 +317,7 @@ async fn read_loop(
         rd.read_exact(&mut body)
             .await
             .map_err(|e| format!("read: {e}"))?;
+        backlog.requests.fetch_add(1, Ordering::AcqRel);
         core.send(CoreMsg::Frame {
             conn,
             body: body.freeze(),
@@ -263,12 +333,19 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outbound>) {
+/// Largest batch of queued frames gathered into one write.
+const MAX_WRITE_BATCH: usize = 256 << 10;
+
+async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+    backlog: Arc<Backlog>,
+) {
     let mut buf = BytesMut::new();
     while let Some(first) = rx.recv().await {
         let mut close = false;
         let mut next = Some(first);
-        // Gather everything already queued into one write.
+        // Gather what is already queued into one write.
         while let Some(o) = next.take() {
             match o {
                 Outbound::Frame(f) => buf.extend_from_slice(&f),
@@ -277,11 +354,14 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Outb
                     break;
                 }
             }
-            next = rx.try_recv().ok();
+            if buf.len() < MAX_WRITE_BATCH {
+                next = rx.try_recv().ok();
+            }
         }
         if !buf.is_empty() && wr.write_all(&buf).await.is_err() {
             return;
         }
+        Backlog::release(&backlog.bytes, buf.len(), &backlog.changed);
         buf.clear();
         if close {
             let _ = wr.shutdown().await;
