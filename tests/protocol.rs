@@ -887,7 +887,7 @@ fn four_letter_words_answer_and_honour_the_whitelist() {
     assert_eq!(ask("ruok"), "imok");
     let srvr = ask("srvr");
     assert!(srvr.contains("Mode: standalone\n"), "{srvr}");
-    assert!(srvr.contains("Node count: 4\n"), "{srvr}");
+    assert!(srvr.contains("Node count: 5\n"), "{srvr}");
     let mntr = ask("mntr");
     assert!(
         mntr.lines().any(|l| l == "zk_server_state\tstandalone"),

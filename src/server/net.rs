@@ -79,6 +79,7 @@ pub enum CoreMsg {
     },
     FourLetter {
         cmd: String,
+        asker: fourlw::Asker,
         reply: oneshot::Sender<String>,
     },
 }
@@ -205,8 +206,8 @@ fn handle(
             conns.remove(&conn);
             core.closed(conn);
         }
-        CoreMsg::FourLetter { cmd, reply } => {
-            let _ = reply.send(fourlw::run(&cmd, core, info, counters, now));
+        CoreMsg::FourLetter { cmd, asker, reply } => {
+            let _ = reply.send(fourlw::run_for(&cmd, &asker, core, info, counters, now));
         }
     }
 }
@@ -268,7 +269,19 @@ async fn serve_conn(
         return;
     }
     if let Some(cmd) = fourlw::recognise(&first) {
-        four_letter(cmd, wr, &core, net).await;
+        let mut asker = fourlw::Asker {
+            remote: Some(remote),
+            trace_mask: None,
+        };
+        if cmd == "stmk" && (net.four_letter)(cmd) {
+            // Java reads the new mask, a big-endian long, after the command.
+            let mut mask = [0u8; 8];
+            if rd.read_exact(&mut mask).await.is_err() {
+                return;
+            }
+            asker.trace_mask = Some(i64::from_be_bytes(mask));
+        }
+        four_letter(cmd, asker, wr, &core, net).await;
         return;
     }
     let (tx, rx) = mpsc::unbounded_channel();
@@ -372,6 +385,7 @@ async fn write_loop(
 
 async fn four_letter(
     cmd: &'static str,
+    asker: fourlw::Asker,
     mut wr: OwnedWriteHalf,
     core: &mpsc::UnboundedSender<CoreMsg>,
     net: &NetConfig,
@@ -383,6 +397,7 @@ async fn four_letter(
         if core
             .send(CoreMsg::FourLetter {
                 cmd: cmd.to_owned(),
+                asker,
                 reply: tx,
             })
             .is_err()
