@@ -898,3 +898,58 @@ fn four_letter_words_answer_and_honour_the_whitelist() {
         "wchp is not executed because it is not in the whitelist.\n"
     );
 }
+
+#[test]
+fn a_client_that_does_not_read_is_not_read_from() {
+    use std::io::{Read, Write};
+    let s = TestServer::start();
+    let mut c = s.client();
+    let big = vec![b'x'; 900_000];
+    c.create("/big", &big, open(), 0).unwrap();
+    // 200 getData requests of ~900 KB replies each, none read yet.
+    let n = 200;
+    let mut frames = bytes::BytesMut::new();
+    for xid in 1000..1000 + n {
+        let mut w = bytes::BytesMut::new();
+        RequestHeader {
+            xid,
+            type_: op::GET_DATA,
+        }
+        .write(&mut w);
+        GetDataRequest {
+            path: "/big".into(),
+            watch: false,
+        }
+        .write(&mut w);
+        frames.extend_from_slice(&(w.len() as i32).to_be_bytes());
+        frames.extend_from_slice(&w);
+    }
+    c.send_raw(&frames).unwrap();
+    sleep(Duration::from_millis(500));
+    // The server has stopped taking requests from it: far fewer than n received.
+    let mut t = std::net::TcpStream::connect(s.addr).unwrap();
+    t.write_all(b"cons").unwrap();
+    let mut cons = String::new();
+    t.read_to_string(&mut cons).unwrap();
+    let received: Vec<u64> = cons
+        .lines()
+        .filter_map(|l| l.split("recved=").nth(1))
+        .filter_map(|r| r.split(',').next()?.parse().ok())
+        .collect();
+    let max = received.iter().copied().max().unwrap_or(0);
+    // At most 64 requests in flight plus 8 MiB of replies, as net.rs allows.
+    assert!(
+        max < 100,
+        "server kept reading a client that does not read: {cons}"
+    );
+    // Everyone else is served meanwhile, and the slow client gets every reply in order.
+    assert!(s.client().exists("/big", false).is_ok());
+    for xid in 1000..1000 + n {
+        let r = c.read_reply().unwrap();
+        assert_eq!((r.header.xid, r.err()), (xid, 0));
+        assert_eq!(
+            r.ok::<GetDataResponse>().unwrap().data.unwrap().len(),
+            900_000
+        );
+    }
+}

@@ -34,8 +34,10 @@ pub struct Backlog {
     changed: Notify,
 }
 
-/// Per connection: requests in flight before we stop reading.
-const MAX_OUTSTANDING_REQUESTS: usize = 1000;
+/// Per connection: requests read but not yet answered before we stop
+/// reading. Small, so that reply bytes are counted before many more
+/// requests are taken.
+const MAX_OUTSTANDING_REQUESTS: usize = 64;
 /// Per connection: reply bytes queued before we stop reading.
 const MAX_QUEUED_BYTES: usize = 8 << 20;
 
@@ -142,17 +144,18 @@ async fn core_task(
     let mut ticker = tokio::time::interval(Duration::from_millis(50));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut fl_stats = fourlw::Counters::default();
+    let mut answered = Vec::new();
     loop {
         tokio::select! {
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 let now = clock.now();
-                handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats);
+                handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered);
                 // Handle some of what is already queued before dispatching
                 // output, so replies ready together go out together.
                 for _ in 0..256 {
                     let Ok(msg) = rx.try_recv() else { break };
-                    handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats);
+                    handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered);
                 }
             }
             _ = ticker.tick() => core.tick(clock.now()),
@@ -163,6 +166,12 @@ async fn core_task(
                     link.backlog.bytes.fetch_add(f.len(), Ordering::AcqRel);
                 }
                 let _ = link.tx.send(o);
+            }
+        }
+        // Only now, with their replies counted, do requests leave the backlog.
+        for conn in answered.drain(..) {
+            if let Some(link) = conns.get(&conn) {
+                Backlog::release(&link.backlog.requests, 1, &link.backlog.changed);
             }
         }
     }
@@ -181,6 +190,7 @@ fn handle(
     now: Now,
     info: &fourlw::StaticInfo,
     counters: &mut fourlw::Counters,
+    answered: &mut Vec<ConnId>,
 ) {
     match msg {
         CoreMsg::Open {
@@ -198,9 +208,7 @@ fn handle(
             } else {
                 core.connect(conn, body, now);
             }
-            if let Some(link) = conns.get(&conn) {
-                Backlog::release(&link.backlog.requests, 1, &link.backlog.changed);
-            }
+            answered.push(conn);
         }
         CoreMsg::Closed { conn } => {
             conns.remove(&conn);
