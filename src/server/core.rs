@@ -8,10 +8,15 @@
 //! event is queued the moment its transaction is applied, so it always
 //! precedes the reply to any later request that could observe the change.
 //!
-//! Standalone is a quorum of one: each transaction is applied as soon as it
-//! is prepared. The durable log will slot in between the two.
+//! Writes: `request` preps a transaction (next zxid) and queues it for the
+//! log stage (`take_log`); once the log stage has made it durable it calls
+//! `durable`, which applies transactions in zxid order, fires watches and
+//! replies. Reads answer at once from the applied tree, unless the same
+//! connection has an unfinished write before them, in which case they wait
+//! for it. Standalone is a quorum of one; a ZAB follower will feed the
+//! leader's committed proposals through the same `durable` path.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -119,6 +124,40 @@ pub struct Conn {
     /// Closed by the server; further frames are ignored.
     pub closing: bool,
     pub stats: ConnStats,
+    /// Requests waiting their turn: a connection's replies go out in the
+    /// order its requests came in, so a read that follows a write waits
+    /// until that write is durable and applied.
+    queue: VecDeque<Queued>,
+}
+
+/// A connection's request waiting its turn.
+#[derive(Debug)]
+enum Queued {
+    /// A write on its way through the log, by zxid.
+    Write(i64),
+    /// A read that arrived after an unfinished write.
+    Read {
+        h: RequestHeader,
+        body: Bytes,
+        at: Now,
+    },
+}
+
+/// What a transaction on its way through the log came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A client's write: reply when applied.
+    Request { conn: ConnId, xid: i32, type_: i32 },
+    /// A new session: send the ConnectResponse when applied.
+    Connect { conn: ConnId },
+    /// The server's own (session expiry, container cleanup).
+    Internal,
+}
+
+/// A prepared transaction waiting to be durable.
+struct InFlight {
+    txn: Txn,
+    origin: Origin,
 }
 
 /// Server-wide counters, for `stat`, `srvr` and `mntr`.
@@ -143,6 +182,10 @@ pub struct Core {
     next_container_check: i64,
     /// When the core was created (`mntr`'s zk_uptime).
     pub started: Now,
+    /// Prepared transactions, in zxid order, not yet durable.
+    in_flight: VecDeque<InFlight>,
+    /// Transactions for the log stage to make durable, then `durable()`.
+    to_log: Vec<Txn>,
 }
 
 /// Frames a reply: length, header, optional body.
@@ -188,7 +231,113 @@ impl Core {
             out: Vec::new(),
             stats: ServerStats::default(),
             started: now,
+            in_flight: VecDeque::new(),
+            to_log: Vec::new(),
         }
+    }
+
+    /// Transactions prepared since the last call, for the log stage. Once
+    /// they are durable, the log stage calls `durable` with the last zxid.
+    pub fn take_log(&mut self) -> Vec<Txn> {
+        std::mem::take(&mut self.to_log)
+    }
+
+    /// The log stage of a server that keeps nothing on disk: everything
+    /// prepared counts as durable at once.
+    pub fn commit_in_memory(&mut self, now: Now) {
+        let txns = self.take_log();
+        if let Some(last) = txns.last() {
+            self.durable(last.header.zxid, now);
+        }
+    }
+
+    /// Prepared transactions not yet durable.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Transactions up to `zxid` are durable: apply them in order, fire
+    /// their watches, answer them, and run the reads that were waiting on
+    /// them.
+    pub fn durable(&mut self, zxid: i64, now: Now) {
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|f| f.txn.header.zxid <= zxid)
+        {
+            let Some(f) = self.in_flight.pop_front() else {
+                break;
+            };
+            let txn_zxid = f.txn.header.zxid;
+            let session = f.txn.header.client_id;
+            let rc = self.commit(f.txn);
+            match f.origin {
+                Origin::Request { conn, xid, type_ } => {
+                    let (err, body) = write_reply(type_, &rc);
+                    // A write refused in prep shows as lop=NA in Java's `cons`.
+                    let lop = if rc.type_ == op::ERROR && type_ != op::MULTI {
+                        op::ERROR
+                    } else {
+                        type_
+                    };
+                    self.reply(conn, xid, err, body, lop, now.mono_ms);
+                    if type_ == op::CLOSE_SESSION {
+                        self.close(conn);
+                    }
+                    self.finished_write(conn, txn_zxid);
+                }
+                Origin::Connect { conn } => {
+                    tracing::info!("established session 0x{session:x}");
+                    let last = self.last_zxid();
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.stats.responded(0, last, "SESS", now.mono_ms);
+                    }
+                    self.finish_connect(conn, true);
+                    self.finished_write(conn, txn_zxid);
+                }
+                Origin::Internal => {
+                    // An expired session's connection goes once its close is applied.
+                    if rc.type_ == op::CLOSE_SESSION {
+                        if let Some(conn) = self.session_conn.get(&session).copied() {
+                            self.close(conn);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A connection's write is done: run the reads queued behind it.
+    fn finished_write(&mut self, conn: ConnId, zxid: i64) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if matches!(c.queue.front(), Some(Queued::Write(z)) if *z == zxid) {
+            c.queue.pop_front();
+        }
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            if !matches!(c.queue.front(), Some(Queued::Read { .. })) {
+                return;
+            }
+            if let Some(Queued::Read { h, body, at }) = c.queue.pop_front() {
+                self.read_now(conn, h, body, at);
+            }
+        }
+    }
+
+    /// Prepares a write and sends it down the log stage.
+    fn submit(&mut self, txn: Txn, origin: Origin) {
+        let zxid = txn.header.zxid;
+        if let Origin::Request { conn, .. } | Origin::Connect { conn } = origin {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.queue.push_back(Queued::Write(zxid));
+            }
+        }
+        self.to_log.push(txn.clone());
+        self.in_flight.push_back(InFlight { txn, origin });
     }
 
     /// Frames and connections the network layer must act on, in order.
@@ -235,6 +384,7 @@ impl Core {
                 auth: vec![acl::id("ip", &ip)],
                 sent_read_only: false,
                 closing: false,
+                queue: VecDeque::new(),
                 stats: ConnStats {
                     established_ms: now.wall_ms,
                     last_op: "NA",
@@ -310,14 +460,11 @@ impl Core {
                 },
                 body: TxnBody::CreateSession(CreateSessionTxn { time_out: timeout }),
             };
-            self.commit(txn);
-            tracing::info!("established session 0x{id:x} with negotiated timeout {timeout}");
+            tracing::debug!("new session 0x{id:x} with negotiated timeout {timeout}");
+            // Attached now, so requests pipelined behind the handshake queue
+            // up behind the session's creation.
             self.attach(conn, id);
-            let zxid = self.last_zxid();
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.stats.responded(0, zxid, "SESS", now.mono_ms);
-            }
-            self.finish_connect(conn, true);
+            self.submit(txn, Origin::Connect { conn });
         } else {
             let id = req.session_id;
             // A session lives on one connection: the new one replaces the old.
@@ -426,18 +573,8 @@ impl Core {
             | op::MULTI
             | op::RECONFIG
             | op::CLOSE_SESSION => self.write(conn, session, h, body, now),
-            op::PING => {
-                let hdr = ReplyHeader {
-                    xid: xid::PING,
-                    zxid: self.last_zxid(),
-                    err: 0,
-                };
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.stats.responded(xid::PING, hdr.zxid, "PING", now.mono_ms);
-                }
-                self.send(conn, frame(&hdr, |_| {}));
-            }
-            op::EXISTS
+            op::PING
+            | op::EXISTS
             | op::GET_DATA
             | op::GET_ACL
             | op::GET_CHILDREN
@@ -452,16 +589,14 @@ impl Core {
             | op::MULTI_READ
             | op::ADD_WATCH
             | op::WHO_AM_I => {
-                let (err, body) = match self.read_op(conn, session, h.type_, body) {
-                    Ok(b) => (0, b),
-                    Err(e) => (e.code(), Body::None),
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
                 };
-                let xid = if h.type_ == op::SET_WATCHES || h.type_ == op::SET_WATCHES2 {
-                    xid::SET_WATCHES
+                if c.queue.is_empty() {
+                    self.read_now(conn, h, body, now);
                 } else {
-                    h.xid
-                };
-                self.reply(conn, xid, err, body, h.type_, now.mono_ms);
+                    c.queue.push_back(Queued::Read { h, body, at: now });
+                }
             }
             other => {
                 tracing::warn!(conn, "unknown request type {other}; closing");
@@ -609,18 +744,39 @@ impl Core {
             extended_types: self.cfg.extended_types,
         }
         .prep(session, h.xid, h.type_, body, &auth, zxid, now.wall_ms);
-        let rc = self.commit(txn);
-        let (err, body) = write_reply(h.type_, &rc);
-        // A write refused in prep shows as lop=NA in Java's `cons`.
-        let lop = if rc.type_ == op::ERROR && h.type_ != op::MULTI {
-            op::ERROR
-        } else {
-            h.type_
+        let origin = Origin::Request {
+            conn,
+            xid: h.xid,
+            type_: h.type_,
         };
-        self.reply(conn, h.xid, err, body, lop, now.mono_ms);
-        if h.type_ == op::CLOSE_SESSION {
-            self.close(conn);
+        self.submit(txn, origin);
+    }
+
+    /// Answers a read (or ping) against the tree as it is now.
+    fn read_now(&mut self, conn: ConnId, h: RequestHeader, body: Bytes, at: Now) {
+        if h.type_ == op::PING {
+            let hdr = ReplyHeader {
+                xid: xid::PING,
+                zxid: self.last_zxid(),
+                err: 0,
+            };
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.stats.responded(xid::PING, hdr.zxid, "PING", at.mono_ms);
+            }
+            self.send(conn, frame(&hdr, |_| {}));
+            return;
         }
+        let session = self.conns.get(&conn).map_or(0, |c| c.session);
+        let (err, body) = match self.read_op(conn, session, h.type_, body) {
+            Ok(b) => (0, b),
+            Err(e) => (e.code(), Body::None),
+        };
+        let xid = if h.type_ == op::SET_WATCHES || h.type_ == op::SET_WATCHES2 {
+            xid::SET_WATCHES
+        } else {
+            h.xid
+        };
+        self.reply(conn, xid, err, body, h.type_, at.mono_ms);
     }
 
     // ---- reads -----------------------------------------------------------
@@ -928,9 +1084,6 @@ impl Core {
         for id in self.sessions.expire_due(now.mono_ms) {
             tracing::info!("expiring session 0x{id:x}");
             self.internal_write(id, op::CLOSE_SESSION, Bytes::new(), now);
-            if let Some(conn) = self.session_conn.get(&id).copied() {
-                self.close(conn);
-            }
         }
         if now.mono_ms >= self.next_container_check {
             self.next_container_check = now.mono_ms + self.cfg.container_check_interval_ms;
@@ -949,7 +1102,7 @@ impl Core {
             extended_types: self.cfg.extended_types,
         }
         .prep(session, 0, type_, body, &[], zxid, now.wall_ms);
-        self.commit(txn);
+        self.submit(txn, Origin::Internal);
     }
 
     /// Empty containers that once had children, and expired empty TTL nodes.
@@ -1072,3 +1225,6 @@ pub fn op_abbrev(type_: i32) -> &'static str {
         _ => "NA",
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1003,6 +1003,7 @@ mod tests {
             passwd: Some(Bytes::from_static(&[0; 16])),
         };
         core.connect(conn, enc(&req), now);
+        core.commit_in_memory(now);
         core.take_output();
         core.conns[&conn].session
     }
@@ -1019,6 +1020,7 @@ mod tests {
         RequestHeader { xid, type_ }.write(&mut b);
         b.put_slice(&enc(body));
         core.request(conn, b.freeze(), now);
+        core.commit_in_memory(now);
         core.take_output();
     }
 

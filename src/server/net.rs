@@ -160,6 +160,10 @@ async fn core_task(
             }
             _ = ticker.tick() => core.tick(clock.now()),
         }
+        // The log stage. Until persistence lands, a transaction is "durable"
+        // as soon as it is prepared; the durable log will acknowledge here
+        // after its group fsync instead.
+        core.commit_in_memory(clock.now());
         for (conn, o) in core.take_output() {
             if let Some(link) = conns.get(&conn) {
                 if let Outbound::Frame(f) = &o {
