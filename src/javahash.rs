@@ -1,8 +1,9 @@
 //! Java's hash-table iteration order, where clients can observe it.
 //!
 //! Java keeps some sets in `java.util.HashSet`s and hands them to clients in
-//! iteration order: a session's ephemerals (getEphemerals, and the order in
-//! which closing a session deletes them, which orders the watch events).
+//! iteration order: a node's children (getChildren), a session's ephemerals
+//! (getEphemerals, and the order in which closing a session deletes them,
+//! which orders the watch events).
 //! A HashSet iterates bucket by bucket (bucket = spread hash masked by the
 //! table size), and within a bucket in insertion order; the table doubles
 //! once it is more than three quarters full and never shrinks.
@@ -31,17 +32,28 @@ fn table_size_for(c: usize) -> usize {
 #[derive(Debug, Clone, Default)]
 pub struct JavaHashSet {
     members: HashMap<String, u64>,
+    /// The table size; 0 until the first insert allocates it.
     capacity: usize,
+    /// The table size the first insert allocates (0 means Java's default, 16).
+    initial: usize,
     next_seq: u64,
 }
 
 impl JavaHashSet {
+    /// Java's `new HashSet<>(initial)` (a power of two here).
+    pub fn with_initial_capacity(initial: usize) -> JavaHashSet {
+        JavaHashSet {
+            initial: table_size_for(initial),
+            ..Default::default()
+        }
+    }
+
     pub fn insert(&mut self, s: &str) {
         if self.members.contains_key(s) {
             return;
         }
         if self.capacity == 0 {
-            self.capacity = 16;
+            self.capacity = if self.initial == 0 { 16 } else { self.initial };
         }
         self.members.insert(s.to_owned(), self.next_seq);
         self.next_seq += 1;
@@ -64,6 +76,11 @@ impl JavaHashSet {
 
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
+    }
+
+    /// Members in no particular order (cheaper than `iteration_order`).
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.members.keys().map(String::as_str)
     }
 
     /// The set's iteration order.

@@ -20,7 +20,8 @@ pub struct Node {
     pub data: Option<Bytes>,
     pub acl: Arc<Vec<ACL>>,
     pub stat: StatPersisted,
-    pub children: BTreeSet<String>,
+    /// In Java's HashSet order, which getChildren exposes.
+    pub children: JavaHashSet,
 }
 
 impl Node {
@@ -29,7 +30,8 @@ impl Node {
             data,
             acl,
             stat,
-            children: BTreeSet::new(),
+            // DataNode creates its set as `new HashSet<>(8)`.
+            children: JavaHashSet::with_initial_capacity(8),
         }
     }
 
@@ -139,7 +141,7 @@ impl DataTree {
         if p != "/" {
             let parent = path::parent_key(path::parent(p).unwrap_or(""));
             if let Some(par) = self.nodes.get_mut(parent) {
-                par.children.insert(path::name(p).to_owned());
+                par.children.insert(path::name(p));
             }
         }
         self.data_size += (p.len() + node.data_len()) as u64;
@@ -229,7 +231,7 @@ impl DataTree {
         let mut stack = vec![path.to_owned()];
         while let Some(p) = stack.pop() {
             if let Some(n) = self.nodes.get(&p) {
-                for c in &n.children {
+                for c in n.children.iter() {
                     count += 1;
                     stack.push(format!("{p}/{c}"));
                 }
@@ -412,7 +414,7 @@ impl DataTree {
             parent.stat.cversion = cv;
             parent.stat.pzxid = zxid;
         }
-        parent.children.insert(child.to_owned());
+        parent.children.insert(child);
         let parent_acl = parent.acl.clone();
         let node_acl = Arc::new(acl.to_vec());
         let node = Node::new(

@@ -28,8 +28,6 @@ EPOCH = "Thu Jan 01 00:00:00 UTC 1970"
 OWNER_RE = re.compile(r"^(out\| ephemeralOwner = )(0x[0-9a-f]+)$")
 LONG_HEX_RE = re.compile(r"\b0x[0-9a-f]{12,}\b")
 PORT_RE = re.compile(r"\b(127\.0\.0\.1|localhost):\d+\b")
-LIST_RE = re.compile(r"^out\| \[(.*)\]$")
-CMD_RE = re.compile(r"^=== (?:\w+> |oneshot )(\S+)")
 
 sessions = {}
 
@@ -49,30 +47,12 @@ def mask(line):
     return PORT_RE.sub(r"\1:<PORT>", line)
 
 
-def unordered(cmd, body):
-    if cmd == "getEphemerals":
-        out = []
-        for line in body:
-            m = LIST_RE.match(line)
-            if m and m.group(1):
-                line = "out| [" + ", ".join(sorted(m.group(1).split(", "))) + "]"
-            out.append(line)
-        return out
-    if cmd == "whoami":
-        # "Auth scheme: User" header, then one "scheme: id" line per identity
-        idx = [i for i, l in enumerate(body) if l.startswith("out| ") and l != "out| Auth scheme: User"]
-        ids = sorted(body[i] for i in idx)
-        body = list(body)
-        for i, l in zip(idx, ids):
-            body[i] = l
-    return body
-
-
 def flush(header, body):
     if header is not None:
         print(header)
-    m = CMD_RE.match(header or "")
-    for line in unordered(m.group(1) if m else "", body):
+    # Hash-ordered lists (getEphemerals, whoami, ls) are compared as they
+    # come: rzk reproduces Java's HashSet order.
+    for line in body:
         print(line)
 
 

@@ -814,7 +814,12 @@ impl Core {
     ) -> Result<(Vec<String>, crate::jute::data::Stat), ErrorCode> {
         self.node_acl_check(path, perms::READ, auth)?;
         let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        let children = n.children.iter().cloned().collect();
+        let children = n
+            .children
+            .iteration_order()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let stat = self.tree.client_stat(n);
         if watch {
             self.watches.child.add(path, conn, Mode::Standard);
