@@ -204,7 +204,7 @@ fn generate(modules: &[Module]) -> String {
                 c.name
             )
             .unwrap();
-            out.push_str("    #[derive(Debug, Clone, PartialEq, Eq, Default)]\n");
+            out.push_str("    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]\n");
             writeln!(out, "    pub struct {} {{", c.name).unwrap();
             for f in &c.fields {
                 writeln!(

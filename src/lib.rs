@@ -29,6 +29,7 @@ pub mod config;
 pub mod javahash;
 pub mod jute;
 pub mod path;
+pub mod persist;
 pub mod proto;
 pub mod quota;
 pub mod server;

@@ -35,6 +35,11 @@ impl Node {
         }
     }
 
+    /// A node read from a snapshot (its children are added as the tree is rebuilt).
+    pub fn loaded(data: Option<Bytes>, acl: Arc<Vec<ACL>>, stat: StatPersisted) -> Node {
+        Node::new(data, acl, stat)
+    }
+
     pub fn data_len(&self) -> usize {
         self.data.as_ref().map_or(0, |d| d.len())
     }
@@ -632,6 +637,102 @@ impl DataTree {
             }
         }
         self.set_quota_stats(quota_path, quota::StatsTrack::counts(count, bytes));
+    }
+
+    /// Every node, depth first from the root with each node's children in
+    /// Java's order: the order Java writes a snapshot in. The root's path is
+    /// given as "" there, as Java does.
+    pub fn walk_java_order<'a>(&'a self, mut visit: impl FnMut(&str, &'a Node)) {
+        let mut stack = vec!["/".to_owned()];
+        while let Some(p) = stack.pop() {
+            let Some(n) = self.nodes.get(&p) else {
+                continue;
+            };
+            visit(if p == "/" { "" } else { &p }, n);
+            let base = if p == "/" { "" } else { p.as_str() };
+            let kids: Vec<String> = n
+                .children
+                .iteration_order()
+                .into_iter()
+                .map(|c| format!("{base}/{c}"))
+                .collect();
+            // Reversed, so the first child is visited first.
+            stack.extend(kids.into_iter().rev());
+        }
+    }
+
+    /// A tree rebuilt from loaded nodes, parents before children, in the
+    /// order they are given (which decides the children's Java order, as
+    /// it does when Java loads a snapshot). "" names the root.
+    pub fn from_nodes(
+        nodes: impl IntoIterator<Item = (String, Node)>,
+        extended_types: bool,
+        last_zxid: i64,
+    ) -> Result<DataTree, String> {
+        let mut t = DataTree {
+            nodes: HashMap::new(),
+            ephemerals: HashMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            extended_types,
+            data_size: 0,
+            quota_paths: BTreeSet::new(),
+            last_processed_zxid: last_zxid,
+        };
+        for (p, mut node) in nodes {
+            let p = if p.is_empty() { "/".to_owned() } else { p };
+            node.children = JavaHashSet::with_initial_capacity(8);
+            if p != "/" {
+                let parent = path::parent_key(path::parent(&p).unwrap_or(""));
+                let par = t
+                    .nodes
+                    .get_mut(parent)
+                    .ok_or_else(|| format!("node {p} comes before its parent"))?;
+                par.children.insert(path::name(&p));
+            }
+            let eo = node.stat.ephemeral_owner;
+            match owner::kind(eo, extended_types) {
+                owner::Kind::Container => {
+                    t.containers.insert(p.clone());
+                }
+                owner::Kind::Ttl => {
+                    t.ttls.insert(p.clone());
+                }
+                owner::Kind::Normal => t.ephemerals.entry(eo).or_default().insert(&p),
+                owner::Kind::Void => {}
+            }
+            t.data_size += (p.len() + node.data_len()) as u64;
+            t.nodes.insert(p, node);
+        }
+        if !t.nodes.contains_key("/") {
+            return Err("no root node".into());
+        }
+        // The server's own nodes, should the image lack them.
+        let base = DataTree::new(extended_types);
+        for p in ["/zookeeper", special::QUOTA, special::CONFIG] {
+            if !t.nodes.contains_key(p) {
+                let node = base.nodes[p].clone();
+                t.insert_node(
+                    p,
+                    Node {
+                        children: JavaHashSet::with_initial_capacity(8),
+                        ..node
+                    },
+                );
+            }
+        }
+        // Quotas: every limits node marks its path; stats are recounted.
+        let limits: Vec<String> = t
+            .nodes
+            .keys()
+            .filter(|p| p.starts_with(quota::QUOTA_ROOT) && path::name(p) == quota::LIMITS_NODE)
+            .map(|p| quota::trim_quota_path(path::parent(p).unwrap_or("")).to_owned())
+            .collect();
+        for q in limits {
+            t.quota_paths.insert(q.clone());
+            t.recount_quota(&q);
+        }
+        Ok(t)
     }
 
     /// Every path in the tree, for dumps.

@@ -165,6 +165,10 @@ struct InFlight {
 pub struct ServerStats {
     pub packets_received: u64,
     pub packets_sent: u64,
+    /// Txn log fsyncs so far, and their time.
+    pub fsync_count: u64,
+    pub fsync_total_us: u64,
+    pub fsync_max_us: u64,
 }
 
 pub struct Core {

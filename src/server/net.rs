@@ -18,6 +18,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use crate::persist::image;
+use crate::persist::store::{self, FsyncStats, LogHandle, StoreConfig};
 use crate::server::core::{Core, Now, Outbound};
 use crate::server::fourlw;
 use crate::watch::ConnId;
@@ -79,6 +81,13 @@ pub enum CoreMsg {
     Closed {
         conn: ConnId,
     },
+    /// The log thread has made every transaction up to `zxid` durable.
+    Durable {
+        zxid: i64,
+        fsync: FsyncStats,
+    },
+    /// A snapshot has been written (or failed).
+    SnapshotDone,
     FourLetter {
         cmd: String,
         asker: fourlw::Asker,
@@ -117,25 +126,84 @@ impl Clock {
     }
 }
 
+/// How the server keeps its data: where, and how often to snapshot.
+pub struct Persistence {
+    pub store: StoreConfig,
+    /// Snapshot after about this many transactions (Java's snapCount:
+    /// randomly between half and all of it).
+    pub snap_count: u64,
+}
+
+/// The core task's log stage: in memory, or the durable log.
+struct LogStage {
+    log: LogHandle,
+    store: StoreConfig,
+    snap_count: u64,
+    since_snapshot: u64,
+    threshold: u64,
+    snapshotting: bool,
+    seed: u64,
+}
+
+impl LogStage {
+    fn next_threshold(&mut self) -> u64 {
+        // xorshift: a roll of the dice so that servers do not snapshot in step.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let half = (self.snap_count / 2).max(1);
+        half + self.seed % half
+    }
+}
+
 /// Starts serving `listener` with `core`; returns once bound. Runs until the
-/// runtime is shut down.
+/// runtime is shut down. With `persistence`, writes are acknowledged only
+/// once the log thread has made them durable.
 pub fn spawn(
     listener: TcpListener,
     core: Core,
     net: NetConfig,
     info: fourlw::StaticInfo,
-) -> Server {
-    let local_addr = listener.local_addr().expect("bound listener");
+    persistence: Option<Persistence>,
+) -> std::io::Result<Server> {
+    let local_addr = listener.local_addr()?;
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(core_task(core, rx, info));
+    let stage = match persistence {
+        None => None,
+        Some(p) => {
+            let to_core = tx.clone();
+            let log = store::spawn_log_thread(p.store.clone(), move |zxid, fsync| {
+                let _ = to_core.send(CoreMsg::Durable { zxid, fsync });
+            })?;
+            let seed = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+                | 1;
+            let mut stage = LogStage {
+                log,
+                store: p.store,
+                snap_count: p.snap_count.max(2),
+                since_snapshot: 0,
+                threshold: 0,
+                snapshotting: false,
+                seed,
+            };
+            stage.threshold = stage.next_threshold();
+            Some(stage)
+        }
+    };
+    tokio::spawn(core_task(core, rx, tx.clone(), info, stage));
     tokio::spawn(accept_loop(listener, tx, net));
-    Server { local_addr }
+    Ok(Server { local_addr })
 }
 
 async fn core_task(
     mut core: Core,
     mut rx: mpsc::UnboundedReceiver<CoreMsg>,
+    to_self: mpsc::UnboundedSender<CoreMsg>,
     info: fourlw::StaticInfo,
+    mut stage: Option<LogStage>,
 ) {
     let clock = Clock {
         start: Instant::now(),
@@ -150,12 +218,12 @@ async fn core_task(
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 let now = clock.now();
-                handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered);
+                handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 // Handle some of what is already queued before dispatching
                 // output, so replies ready together go out together.
                 for _ in 0..256 {
                     let Ok(msg) = rx.try_recv() else { break };
-                    handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered);
+                    handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 }
             }
             _ = ticker.tick() => core.tick(clock.now()),
@@ -163,7 +231,19 @@ async fn core_task(
         // The log stage. Until persistence lands, a transaction is "durable"
         // as soon as it is prepared; the durable log will acknowledge here
         // after its group fsync instead.
-        core.commit_in_memory(clock.now());
+        match stage.as_mut() {
+            None => core.commit_in_memory(clock.now()),
+            Some(st) => {
+                let txns = core.take_log();
+                if !txns.is_empty() {
+                    st.since_snapshot += txns.len() as u64;
+                    st.log.append(txns);
+                }
+                if st.since_snapshot >= st.threshold && !st.snapshotting {
+                    snapshot(&mut core, st, &to_self);
+                }
+            }
+        }
         for (conn, o) in core.take_output() {
             if let Some(link) = conns.get(&conn) {
                 if let Outbound::Frame(f) = &o {
@@ -187,6 +267,27 @@ struct ConnLink {
     backlog: Arc<Backlog>,
 }
 
+/// Rolls the log and writes a snapshot of the tree as it is now (every
+/// transaction up to its last processed zxid), in the background.
+fn snapshot(core: &mut Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender<CoreMsg>) {
+    st.log.roll();
+    st.since_snapshot = 0;
+    st.threshold = st.next_threshold();
+    st.snapshotting = true;
+    let sessions: Vec<(i64, i32)> = core.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
+    let zxid = core.tree.last_processed_zxid;
+    let snap = image::snapshot_of(&core.tree, &sessions);
+    let cfg = st.store.clone();
+    let to_core = to_core.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = store::write_snapshot(&cfg, &snap, zxid) {
+            tracing::error!("cannot write snapshot 0x{zxid:x}: {e}");
+        }
+        let _ = to_core.send(CoreMsg::SnapshotDone);
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
 fn handle(
     core: &mut Core,
     conns: &mut HashMap<ConnId, ConnLink>,
@@ -195,6 +296,7 @@ fn handle(
     info: &fourlw::StaticInfo,
     counters: &mut fourlw::Counters,
     answered: &mut Vec<ConnId>,
+    stage: &mut Option<LogStage>,
 ) {
     match msg {
         CoreMsg::Open {
@@ -217,6 +319,17 @@ fn handle(
         CoreMsg::Closed { conn } => {
             conns.remove(&conn);
             core.closed(conn);
+        }
+        CoreMsg::Durable { zxid, fsync } => {
+            core.stats.fsync_count = fsync.count;
+            core.stats.fsync_total_us = fsync.total_us;
+            core.stats.fsync_max_us = fsync.max_us;
+            core.durable(zxid, now);
+        }
+        CoreMsg::SnapshotDone => {
+            if let Some(st) = stage.as_mut() {
+                st.snapshotting = false;
+            }
         }
         CoreMsg::FourLetter { cmd, asker, reply } => {
             let _ = reply.send(fourlw::run_for(&cmd, &asker, core, info, counters, now));

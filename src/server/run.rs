@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::ServerConfig;
+use crate::persist::image;
+use crate::persist::store::{self, StoreConfig};
 use crate::server::core::{Core, CoreConfig, Now};
 use crate::server::{fourlw, net};
-use crate::tree::DataTree;
 
 /// The version string clients and four-letter words see.
 pub fn version() -> String {
@@ -80,7 +81,30 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
             cfg.servers.len()
         );
     }
-    tracing::warn!("persistence is not implemented yet: data is kept in memory only");
+    let store = StoreConfig::from_config(&cfg);
+    store
+        .create_dirs()
+        .map_err(|e| format!("cannot create {}: {e}", store.snap_dir.display()))?;
+    let t0 = std::time::Instant::now();
+    let recovered = store::recover(&store, cfg.extended_types_enabled)?;
+    tracing::info!(
+        "loaded snapshot 0x{:x} and {} logged transactions in {} ms: {} nodes, {} sessions, last zxid 0x{:x}",
+        recovered.snapshot_zxid,
+        recovered.replayed,
+        t0.elapsed().as_millis(),
+        recovered.tree.node_count(),
+        recovered.sessions.len(),
+        recovered.tree.last_processed_zxid
+    );
+    // As Java, start from a fresh snapshot of what was recovered.
+    let snap = image::snapshot_of(&recovered.tree, &recovered.sessions);
+    store::write_snapshot(&store, &snap, recovered.tree.last_processed_zxid).map_err(|e| {
+        format!(
+            "cannot write the startup snapshot in {}: {e}",
+            store.snap_dir.display()
+        )
+    })?;
+    drop(snap);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -97,18 +121,23 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
             mono_ms: 1_000,
             wall_ms: wall_ms(),
         };
-        let core = Core::new(
-            core_config(&cfg),
-            DataTree::new(cfg.extended_types_enabled),
-            now,
-        );
+        let mut core = Core::new(core_config(&cfg), recovered.tree, now);
+        // Recovered sessions expire on schedule unless their clients return.
+        for (id, timeout) in recovered.sessions {
+            core.sessions.add(id, timeout, now.mono_ms);
+        }
         let wl = cfg.four_letter_words.clone();
         let netcfg = net::NetConfig {
             max_frame: cfg.jute_maxbuffer,
             max_client_cnxns: cfg.max_client_cnxns,
             four_letter: Arc::new(move |c: &str| wl.allows(c)),
         };
-        let server = net::spawn(listener, core, netcfg, static_info(&cfg));
+        let persistence = net::Persistence {
+            store,
+            snap_count: cfg.snap_count,
+        };
+        let server = net::spawn(listener, core, netcfg, static_info(&cfg), Some(persistence))
+            .map_err(|e| format!("cannot start the txn log thread: {e}"))?;
         tracing::info!("serving clients on {}", server.local_addr);
         wait_for_signal().await;
         tracing::info!("shutting down");

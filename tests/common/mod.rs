@@ -58,7 +58,9 @@ impl TestServer {
                 version: "test".into(),
                 ..Default::default()
             };
-            net::spawn(listener, core, netcfg, info).local_addr
+            net::spawn(listener, core, netcfg, info, None)
+                .expect("spawn")
+                .local_addr
         });
         TestServer { addr, rt: Some(rt) }
     }
