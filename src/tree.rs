@@ -11,6 +11,7 @@ use bytes::Bytes;
 
 use crate::javahash::JavaHashSet;
 use crate::jute::data::{Stat, StatPersisted, ACL};
+use crate::persist::digest::{self, TreeDigest};
 use crate::proto::{op, owner, special, ErrorCode};
 use crate::txn::{Txn, TxnBody};
 use crate::{acl, path, quota};
@@ -88,7 +89,14 @@ pub struct DataTree {
     data_size: u64,
     /// Paths with a quota (a zookeeper_limits node under /zookeeper/quota).
     quota_paths: BTreeSet<String>,
+    /// Java's tree digest: the sum of every node's digest, kept current.
+    digest: TreeDigest,
     pub last_processed_zxid: i64,
+}
+
+/// A node's digest as Java computes it (0 for the server's own nodes).
+pub fn node_digest_of(p: &str, n: &Node) -> i64 {
+    digest::node_digest(p, n.data.as_deref(), &n.stat)
 }
 
 fn new_stat(zxid: i64, time: i64, ephemeral_owner: i64) -> StatPersisted {
@@ -117,6 +125,7 @@ impl DataTree {
             extended_types,
             data_size: 0,
             quota_paths: BTreeSet::new(),
+            digest: TreeDigest::new(),
             last_processed_zxid: 0,
         };
         let open = Arc::new(acl::open_acl_unsafe());
@@ -150,7 +159,33 @@ impl DataTree {
             }
         }
         self.data_size += (p.len() + node.data_len()) as u64;
+        self.digest.add(node_digest_of(p, &node));
         self.nodes.insert(p.to_owned(), node);
+    }
+
+    /// Java's tree digest of the tree as it is.
+    pub fn digest(&self) -> i64 {
+        self.digest.value()
+    }
+
+    /// The tree digest computed afresh from every node (the kept one must equal it).
+    pub fn recompute_digest(&self) -> i64 {
+        let mut d = TreeDigest::new();
+        for (p, n) in &self.nodes {
+            d.add(node_digest_of(p, n));
+        }
+        d.value()
+    }
+
+    /// Runs `f` on a node, keeping the tree digest current.
+    fn update_node<R>(&mut self, p: &str, f: impl FnOnce(&mut Node) -> R) -> Option<R> {
+        let n = self.nodes.get_mut(p)?;
+        let before = node_digest_of(p, n);
+        let r = f(n);
+        let after = node_digest_of(p, n);
+        self.digest.remove(before);
+        self.digest.add(after);
+        Some(r)
     }
 
     pub fn get(&self, path: &str) -> Option<&Node> {
@@ -406,21 +441,23 @@ impl DataTree {
         let parent_path = path::parent(p).ok_or(ErrorCode::NoNode)?;
         let parent_key = path::parent_key(parent_path);
         let child = path::name(p);
-        let parent = self.nodes.get_mut(parent_key).ok_or(ErrorCode::NoNode)?;
+        let parent = self.nodes.get(parent_key).ok_or(ErrorCode::NoNode)?;
         if parent.children.contains(child) {
             return Err(ErrorCode::NodeExists);
         }
-        let cv = if parent_cversion == -1 {
-            parent.stat.cversion + 1
-        } else {
-            parent_cversion
-        };
-        if cv > parent.stat.cversion {
-            parent.stat.cversion = cv;
-            parent.stat.pzxid = zxid;
-        }
-        parent.children.insert(child);
         let parent_acl = parent.acl.clone();
+        self.update_node(parent_key, |parent| {
+            let cv = if parent_cversion == -1 {
+                parent.stat.cversion + 1
+            } else {
+                parent_cversion
+            };
+            if cv > parent.stat.cversion {
+                parent.stat.cversion = cv;
+                parent.stat.pzxid = zxid;
+            }
+            parent.children.insert(child);
+        });
         let node_acl = Arc::new(acl.to_vec());
         let node = Node::new(
             data.clone(),
@@ -429,6 +466,7 @@ impl DataTree {
         );
         let stat = self.client_stat(&node);
         self.data_size += (p.len() + node.data_len()) as u64;
+        self.digest.add(node_digest_of(p, &node));
         self.nodes.insert(p.to_owned(), node);
         match owner::kind(ephemeral_owner, self.extended_types) {
             owner::Kind::Container => {
@@ -470,17 +508,18 @@ impl DataTree {
         changes: &mut Vec<Change>,
     ) -> Result<(), ErrorCode> {
         let parent_path = path::parent(p).ok_or(ErrorCode::NoNode)?;
-        let parent = self
-            .nodes
-            .get_mut(path::parent_key(parent_path))
+        let parent_acl = self
+            .update_node(path::parent_key(parent_path), |parent| {
+                parent.children.remove(path::name(p));
+                if zxid > parent.stat.pzxid {
+                    parent.stat.pzxid = zxid;
+                }
+                parent.acl.clone()
+            })
             .ok_or(ErrorCode::NoNode)?;
-        parent.children.remove(path::name(p));
-        if zxid > parent.stat.pzxid {
-            parent.stat.pzxid = zxid;
-        }
-        let parent_acl = parent.acl.clone();
         let node = self.nodes.remove(p).ok_or(ErrorCode::NoNode)?;
         self.data_size -= (p.len() + node.data_len()) as u64;
+        self.digest.remove(node_digest_of(p, &node));
         let eo = node.stat.ephemeral_owner;
         match owner::kind(eo, self.extended_types) {
             owner::Kind::Container => {
@@ -517,15 +556,17 @@ impl DataTree {
         time: i64,
         changes: &mut Vec<Change>,
     ) -> Result<Stat, ErrorCode> {
-        let n = self.nodes.get_mut(p).ok_or(ErrorCode::NoNode)?;
-        let old_len = n.data_len();
-        n.data = data;
-        n.stat.mtime = time;
-        n.stat.mzxid = zxid;
-        n.stat.version = version;
-        let new_len = n.data_len();
+        let (old_len, new_len, acl) = self
+            .update_node(p, |n| {
+                let old_len = n.data_len();
+                n.data = data;
+                n.stat.mtime = time;
+                n.stat.mzxid = zxid;
+                n.stat.version = version;
+                (old_len, n.data_len(), n.acl.clone())
+            })
+            .ok_or(ErrorCode::NoNode)?;
         self.data_size = self.data_size + new_len as u64 - old_len as u64;
-        let acl = n.acl.clone();
         self.quota_stat_add(p, 0, new_len as i64 - old_len as i64);
         let stat = self.client_stat(&self.nodes[p]);
         changes.push(Change::DataChanged {
@@ -536,9 +577,11 @@ impl DataTree {
     }
 
     fn set_acl(&mut self, p: &str, acl: &[ACL], version: i32) -> Result<Stat, ErrorCode> {
-        let n = self.nodes.get_mut(p).ok_or(ErrorCode::NoNode)?;
-        n.stat.aversion = version;
-        n.acl = Arc::new(acl.to_vec());
+        self.update_node(p, |n| {
+            n.stat.aversion = version;
+            n.acl = Arc::new(acl.to_vec());
+        })
+        .ok_or(ErrorCode::NoNode)?;
         Ok(self.client_stat(&self.nodes[p]))
     }
 
@@ -548,17 +591,18 @@ impl DataTree {
         } else {
             p
         };
-        let n = self.nodes.get_mut(p).ok_or(ErrorCode::NoNode)?;
-        let cv = if cversion == -1 {
-            n.stat.cversion + 1
-        } else {
-            cversion
-        };
-        if cv > n.stat.cversion {
-            n.stat.cversion = cv;
-            n.stat.pzxid = zxid;
-        }
-        Ok(())
+        self.update_node(p, |n| {
+            let cv = if cversion == -1 {
+                n.stat.cversion + 1
+            } else {
+                cversion
+            };
+            if cv > n.stat.cversion {
+                n.stat.cversion = cv;
+                n.stat.pzxid = zxid;
+            }
+        })
+        .ok_or(ErrorCode::NoNode)
     }
 
     /// Deletes a closed session's ephemerals: those the txn lists first,
@@ -604,11 +648,14 @@ impl DataTree {
 
     /// Quota stats nodes change in place: no new zxid or version, as in Java.
     fn set_quota_stats(&mut self, quota_path: &str, stats: quota::StatsTrack) {
-        if let Some(n) = self.nodes.get_mut(&quota::stat_path(quota_path)) {
+        let text = Bytes::from(stats.to_string());
+        let new = text.len();
+        if let Some(old) = self.update_node(&quota::stat_path(quota_path), |n| {
             let old = n.data_len();
-            let text = Bytes::from(stats.to_string());
-            self.data_size = self.data_size + text.len() as u64 - old as u64;
             n.data = Some(text);
+            old
+        }) {
+            self.data_size = self.data_size + new as u64 - old as u64;
         }
     }
 
@@ -677,6 +724,7 @@ impl DataTree {
             extended_types,
             data_size: 0,
             quota_paths: BTreeSet::new(),
+            digest: TreeDigest::new(),
             last_processed_zxid: last_zxid,
         };
         for (p, mut node) in nodes {
@@ -702,6 +750,7 @@ impl DataTree {
                 owner::Kind::Void => {}
             }
             t.data_size += (p.len() + node.data_len()) as u64;
+            t.digest.add(node_digest_of(&p, &node));
             t.nodes.insert(p, node);
         }
         if !t.nodes.contains_key("/") {

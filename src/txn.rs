@@ -10,7 +10,7 @@ use bytes::Bytes;
 use crate::jute::txn::{
     CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateSessionTxn, CreateTTLTxn,
     CreateTxn, DeleteTxn, ErrorTxn, MultiTxn, SetACLTxn, SetDataTxn, Txn as SubTxnRecord,
-    TxnHeader,
+    TxnDigest, TxnHeader,
 };
 use crate::jute::{decode, encode, DecodeError};
 use crate::proto::op;
@@ -39,6 +39,9 @@ pub enum TxnBody {
 pub struct Txn {
     pub header: TxnHeader,
     pub body: TxnBody,
+    /// The tree digest once this transaction is applied, which Java 3.6+
+    /// logs after each txn (and checks when it replays it).
+    pub digest: Option<TxnDigest>,
 }
 
 impl TxnBody {

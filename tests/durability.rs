@@ -59,6 +59,7 @@ fn create_txn(zxid: i64) -> Txn {
             ephemeral: false,
             parent_cversion: zxid as i32,
         }),
+        digest: None,
     }
 }
 

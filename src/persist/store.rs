@@ -68,6 +68,8 @@ pub struct Recovered {
     pub snapshot_zxid: i64,
     /// Transactions replayed from the logs.
     pub replayed: usize,
+    /// Replayed transactions whose logged digest disagreed with the tree.
+    pub digest_mismatches: usize,
 }
 
 /// Loads the newest snapshot that reads back whole (older ones when it does
@@ -123,6 +125,7 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
     let mut it = TxnLogIterator::open(&cfg.log_dir, tree.last_processed_zxid + 1)
         .map_err(|e| e.to_string())?;
     let mut replayed = 0;
+    let mut digest_mismatches = 0;
     let mut changes = Vec::new();
     for entry in &mut it {
         let entry = entry.map_err(|e| format!("cannot recover: {e}"))?;
@@ -141,10 +144,26 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
         let txn = Txn {
             header: entry.header,
             body: entry.body,
+            digest: entry.digest,
         };
         tree.apply(&txn, &mut changes);
         changes.clear();
         replayed += 1;
+        // As Java: a logged digest that disagrees with the replayed tree is
+        // reported, not fatal.
+        if let Some(d) = &txn.digest {
+            if d.tree_digest != tree.digest() {
+                digest_mismatches += 1;
+                if digest_mismatches <= 10 {
+                    tracing::error!(
+                        "digest mismatch replaying zxid 0x{:x}: logged {}, tree {}",
+                        txn.header.zxid,
+                        d.tree_digest,
+                        tree.digest()
+                    );
+                }
+            }
+        }
     }
     if let Some(torn) = it.torn_tail() {
         tracing::warn!("{torn}; cutting it off (a crash interrupted that write)");
@@ -156,6 +175,7 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
         sessions: sessions.into_iter().collect(),
         snapshot_zxid,
         replayed,
+        digest_mismatches,
     })
 }
 

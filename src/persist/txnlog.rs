@@ -195,8 +195,14 @@ struct CurrentLog {
 /// stable storage, so a transaction acknowledged after `sync` survives a
 /// crash; one not yet synced may be lost or left torn at the end of the
 /// last log, which [`TxnLogIterator`] recognises and [`truncate_log_file`]
-/// cuts off. Since appends only ever extend the newest file, nothing that
-/// was synced can be damaged by a later crash.
+/// cuts off. Appends only ever extend the newest file, so later writes do
+/// not rewrite synced records (short of a device tearing the rewrite of
+/// the page that holds the end of the log, as for Java).
+///
+/// After an I/O error the state of the files is unknown: stop using the
+/// writer (Java's SyncRequestProcessor takes the server down). Dropping it
+/// without [`sync`](Self::sync) or [`close`](Self::close) loses what was
+/// appended since the last sync, which nobody may have been told about.
 pub struct TxnLogWriter {
     dir: PathBuf,
     prealloc: u64,
@@ -344,10 +350,17 @@ impl TxnLogWriter {
 
     /// Flushes, then fsyncs (fdatasync, as Java's `FileChannel.force(false)`)
     /// every file appended to since the last sync, and the directory when
-    /// a file was created. Acknowledge transactions only after this
-    /// returns: fdatasync orders the data (and the file size it needs)
-    /// onto stable storage before it returns, so everything appended
-    /// before the call is durable afterwards, whatever crashes next.
+    /// a file was created.
+    ///
+    /// Why replying only after this returns is durable: fdatasync does not
+    /// return until every written page of the file, and the metadata
+    /// needed to read it back (the file size set by preallocation), is on
+    /// stable storage; the directory fsync does the same for a new file's
+    /// name, which fdatasync of the file alone does not cover. So a txn
+    /// acknowledged after `sync` is on disk whatever crashes next, and
+    /// anything lost in a crash was never acknowledged. Batching many
+    /// appends under one sync (group commit) keeps that guarantee while
+    /// paying for one fsync per batch.
     pub fn sync(&mut self) -> io::Result<()> {
         self.flush()?;
         for f in &self.rolled {
@@ -694,7 +707,7 @@ impl LogFile {
         if n < 0 {
             return self.torn_or_corrupt(pos, pos + 12, Corruption::BadLength(n));
         }
-        let end = pos + RECORD_OVERHEAD + n as usize;
+        let end = pos.saturating_add(RECORD_OVERHEAD + n as usize);
         if end > len {
             let problem = Corruption::Truncated {
                 needed: (end - pos) as u64,
@@ -1957,9 +1970,11 @@ mod tests {
 
         fn serving(&self) -> bool {
             use std::io::Read;
-            let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            let t = std::time::Duration::from_secs(2);
+            let Ok(mut c) = std::net::TcpStream::connect_timeout(&self.addr(), t) else {
                 return false;
             };
+            let _ = c.set_read_timeout(Some(t));
             let mut out = String::new();
             c.write_all(b"srvr").is_ok()
                 && c.read_to_string(&mut out).is_ok()
@@ -2105,6 +2120,8 @@ mod tests {
         // No snapshot: Java replays the log only when told to trust that.
         let server = JavaServer::start(&dir.0, &["-Dzookeeper.snapshot.trust.empty=true"]);
         let mut c = crate::client::Client::connect(server.addr(), 10000).unwrap();
+        c.set_read_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
         let (data, stat) = c.get_data("/rzk", false).unwrap();
         assert_eq!(data.as_deref(), Some(&b"set by rzk"[..]));
         assert_eq!((stat.czxid, stat.mzxid), (2, 4));
@@ -2115,8 +2132,14 @@ mod tests {
         assert!(c.exists("/rzk/eph", false).is_err());
         drop(c);
         drop(server);
+        // No complaint about the log (closing the "srvr" probes' sockets
+        // early is all Java may log as an error).
         let out = fs::read_to_string(dir.0.join("server.out")).unwrap();
-        assert!(!out.contains("ERROR"), "{out}");
+        let errors: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("ERROR") && !l.contains("command socket"))
+            .collect();
+        assert!(errors.is_empty(), "{out}");
     }
 
     /// (b) A log a live Java 3.8 server writes, driven by zkCli, is read by

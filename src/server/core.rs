@@ -32,7 +32,7 @@ use crate::jute::proto::{
     SetACLResponse, SetDataResponse, SetSASLResponse, SetWatches, SetWatches2, SyncRequest,
     SyncResponse, WatcherEvent, WhoAmIResponse,
 };
-use crate::jute::txn::{CreateSessionTxn, TxnHeader};
+use crate::jute::txn::{CreateSessionTxn, TxnDigest, TxnHeader};
 use crate::jute::{JuteField, Reader};
 use crate::proto::{add_watch_mode, event, op, owner, perms, state, watcher_type, xid, ErrorCode};
 use crate::server::prep::{parse_multi_ops, MultiOp, Pending, Prep};
@@ -169,6 +169,9 @@ pub struct ServerStats {
     pub fsync_count: u64,
     pub fsync_total_us: u64,
     pub fsync_max_us: u64,
+    /// Transactions whose prepared digest disagreed with the tree once
+    /// applied (Java's digest_mismatches_count); 0 unless there is a bug.
+    pub digest_mismatches: u64,
 }
 
 pub struct Core {
@@ -463,6 +466,10 @@ impl Core {
                     type_: op::CREATE_SESSION,
                 },
                 body: TxnBody::CreateSession(CreateSessionTxn { time_out: timeout }),
+                digest: Some(TxnDigest {
+                    version: crate::persist::digest::DIGEST_VERSION,
+                    tree_digest: self.pending.digest_or(self.tree.digest()),
+                }),
             };
             tracing::debug!("new session 0x{id:x} with negotiated timeout {timeout}");
             // Attached now, so requests pipelined behind the handshake queue
@@ -684,6 +691,17 @@ impl Core {
     pub fn commit(&mut self, txn: Txn) -> TxnResult {
         let mut changes = Vec::new();
         let rc = self.tree.apply(&txn, &mut changes);
+        if let Some(d) = &txn.digest {
+            if d.tree_digest != self.tree.digest() {
+                self.stats.digest_mismatches += 1;
+                tracing::error!(
+                    "digest mismatch at zxid 0x{:x}: prepared {}, tree {}",
+                    txn.header.zxid,
+                    d.tree_digest,
+                    self.tree.digest()
+                );
+            }
+        }
         self.pending.applied(txn.header.zxid);
         if txn.header.type_ == op::CLOSE_SESSION {
             let id = txn.header.client_id;

@@ -18,11 +18,13 @@ use crate::jute::proto::{
 };
 use crate::jute::txn::{
     CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateTTLTxn, CreateTxn, DeleteTxn,
-    ErrorTxn, SetACLTxn, SetDataTxn, TxnHeader,
+    ErrorTxn, SetACLTxn, SetDataTxn, TxnDigest, TxnHeader,
 };
 use crate::jute::{data::Id, JuteField, Reader};
+use crate::persist::digest;
 use crate::proto::{op, owner, perms, special, CreateMode, ErrorCode};
 use crate::session::SessionTracker;
+use crate::tree;
 use crate::tree::DataTree;
 use crate::txn::{Txn, TxnBody};
 use crate::{acl, path};
@@ -43,6 +45,9 @@ pub struct ChangeRecord {
 pub struct Pending {
     by_path: HashMap<String, ChangeRecord>,
     order: VecDeque<(i64, String)>,
+    /// The tree digest once every outstanding change is applied (None: the
+    /// tree's own, nothing being outstanding).
+    digest: Option<i64>,
 }
 
 impl Pending {
@@ -62,6 +67,9 @@ impl Pending {
                 self.by_path.remove(&p);
             }
         }
+        if self.order.is_empty() {
+            self.digest = None;
+        }
     }
 
     /// Drops the records a failed multi added.
@@ -79,6 +87,12 @@ impl Pending {
 
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
+    }
+
+    /// The tree digest once outstanding changes are applied, given the
+    /// tree's own.
+    pub fn digest_or(&self, tree_digest: i64) -> i64 {
+        self.digest.unwrap_or(tree_digest)
     }
 }
 
@@ -127,6 +141,37 @@ impl Prep<'_> {
         self.record(p).is_ok()
     }
 
+    /// The digest of a node as outstanding changes leave it (0 when gone).
+    fn node_digest_now(&self, p: &str) -> i64 {
+        match self.pending.by_path.get(p) {
+            Some(rec) => rec
+                .stat
+                .as_ref()
+                .map_or(0, |st| digest::node_digest(p, rec.data.as_deref(), st)),
+            None => self.tree.get(p).map_or(0, |n| tree::node_digest_of(p, n)),
+        }
+    }
+
+    fn tree_digest_now(&self) -> i64 {
+        self.pending.digest.unwrap_or_else(|| self.tree.digest())
+    }
+
+    /// Records an outstanding change, carrying the tree digest along as
+    /// Java's precalculated digests do.
+    fn add_change(&mut self, p: &str, rec: ChangeRecord) {
+        let before = self.node_digest_now(p);
+        let after = rec
+            .stat
+            .as_ref()
+            .map_or(0, |st| digest::node_digest(p, rec.data.as_deref(), st));
+        let d = self
+            .tree_digest_now()
+            .wrapping_sub(before)
+            .wrapping_add(after);
+        self.pending.digest = Some(d);
+        self.pending.add(p, rec);
+    }
+
     fn check_session(&self, session: i64) -> PResult<()> {
         if self.sessions.is_live(session) {
             Ok(())
@@ -163,13 +208,22 @@ impl Prep<'_> {
             _ => self.prep_one(type_, session, &mut r, auth, zxid, time),
         };
         match result {
-            Ok(body) => Txn { header, body },
+            Ok(body) => Txn {
+                header,
+                body,
+                digest: Some(TxnDigest {
+                    version: digest::DIGEST_VERSION,
+                    tree_digest: self.tree_digest_now(),
+                }),
+            },
+            // Java logs a rejected request without a digest.
             Err(e) => Txn {
                 header: TxnHeader {
                     type_: op::ERROR,
                     ..header
                 },
                 body: TxnBody::Error(ErrorTxn { err: e.code() }),
+                digest: None,
             },
         }
     }
@@ -318,7 +372,7 @@ impl Prep<'_> {
         let mut parent_stat = parent_stat;
         parent_stat.cversion = new_cversion;
         parent_stat.pzxid = zxid;
-        self.pending.add(
+        self.add_change(
             key(&parent_path),
             ChangeRecord {
                 zxid,
@@ -327,7 +381,7 @@ impl Prep<'_> {
                 ..parent
             },
         );
-        self.pending.add(
+        self.add_change(
             &p,
             ChangeRecord {
                 zxid,
@@ -364,7 +418,7 @@ impl Prep<'_> {
     fn record_delete(&mut self, p: &str, parent_path: &str, parent: ChangeRecord, zxid: i64) {
         let mut ps = parent.stat.clone().expect("live parent");
         ps.pzxid = zxid;
-        self.pending.add(
+        self.add_change(
             key(parent_path),
             ChangeRecord {
                 zxid,
@@ -373,7 +427,7 @@ impl Prep<'_> {
                 ..parent
             },
         );
-        self.pending.add(
+        self.add_change(
             p,
             ChangeRecord {
                 zxid,
@@ -430,7 +484,7 @@ impl Prep<'_> {
         stat.version = version;
         stat.mtime = time;
         stat.mzxid = zxid;
-        self.pending.add(
+        self.add_change(
             &s.path,
             ChangeRecord {
                 zxid,
@@ -454,7 +508,7 @@ impl Prep<'_> {
         let mut stat = node.stat.clone().expect("live node");
         let version = Self::check_version(stat.aversion, s.version)?;
         stat.aversion = version;
-        self.pending.add(
+        self.add_change(
             &s.path,
             ChangeRecord {
                 zxid,
@@ -501,7 +555,7 @@ impl Prep<'_> {
                 if let Ok(parent) = self.record(parent_path) {
                     let mut ps = parent.stat.clone().expect("live parent");
                     ps.pzxid = zxid;
-                    self.pending.add(
+                    self.add_change(
                         key(parent_path),
                         ChangeRecord {
                             zxid,
@@ -511,7 +565,7 @@ impl Prep<'_> {
                     );
                 }
             }
-            self.pending.add(
+            self.add_change(
                 p,
                 ChangeRecord {
                     zxid,
@@ -546,6 +600,7 @@ impl Prep<'_> {
             })
             .filter_map(|p| self.pending.by_path.get(&p).map(|r| (p, r.clone())))
             .collect();
+        let digest_before = self.pending.digest;
         let mut failed = false;
         let mut out = Vec::with_capacity(ops.len());
         for o in ops {
@@ -574,6 +629,7 @@ impl Prep<'_> {
                     failed = true;
                     out.push(error_sub(e));
                     self.pending.rollback(zxid, saved.clone());
+                    self.pending.digest = digest_before;
                 }
             }
         }

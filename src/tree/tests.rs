@@ -27,6 +27,7 @@ fn apply(t: &mut DataTree, zxid: i64, type_: i32, body: TxnBody) -> (TxnResult, 
         &Txn {
             header: hdr(zxid, type_),
             body,
+            digest: None,
         },
         &mut ch,
     );

@@ -148,3 +148,130 @@ fn expiry_goes_through_the_log() {
     assert!(c.sessions.get(sid).is_none());
     assert!(c.take_output().contains(&(1, Outbound::Close)));
 }
+
+#[test]
+fn every_transaction_carries_the_digest_of_the_tree_it_leaves() {
+    use crate::jute::proto::{DeleteRequest, MultiHeader, SetACLRequest, SetDataRequest};
+    let mut c = core();
+    connect(&mut c, 1);
+    connect(&mut c, 2);
+    let mut xid = 0;
+    let mut send = |c: &mut Core, type_: i32, body: Bytes| {
+        xid += 1;
+        let mut b = BytesMut::new();
+        RequestHeader { xid, type_ }.write(&mut b);
+        b.extend_from_slice(&body);
+        c.request(1, b.freeze(), at(1001));
+    };
+    send(&mut c, op::CREATE, enc(&create("/a")));
+    send(&mut c, op::CREATE, enc(&create("/a/b")));
+    send(
+        &mut c,
+        op::CREATE,
+        enc(&CreateRequest {
+            flags: 1,
+            ..create("/a/e")
+        }),
+    );
+    send(
+        &mut c,
+        op::CREATE,
+        enc(&CreateRequest {
+            flags: 2,
+            ..create("/a/s-")
+        }),
+    );
+    send(&mut c, op::CREATE, enc(&create("/zookeeper/x")));
+    send(
+        &mut c,
+        op::SET_DATA,
+        enc(&SetDataRequest {
+            path: "/a".into(),
+            data: Some(Bytes::from_static(b"xyz")),
+            version: -1,
+        }),
+    );
+    send(
+        &mut c,
+        op::SET_ACL,
+        enc(&SetACLRequest {
+            path: "/a/b".into(),
+            acl: acl::read_acl_unsafe(),
+            version: -1,
+        }),
+    );
+    send(
+        &mut c,
+        op::DELETE,
+        enc(&DeleteRequest {
+            path: "/a/b".into(),
+            version: -1,
+        }),
+    );
+    send(
+        &mut c,
+        op::DELETE,
+        enc(&DeleteRequest {
+            path: "/nope".into(),
+            version: -1,
+        }),
+    );
+    let mut multi = BytesMut::new();
+    for (t, body) in [
+        (op::CREATE, enc(&create("/m"))),
+        (op::CREATE, enc(&create("/m/n"))),
+    ] {
+        MultiHeader {
+            type_: t,
+            done: false,
+            err: -1,
+        }
+        .write(&mut multi);
+        multi.extend_from_slice(&body);
+    }
+    MultiHeader {
+        type_: -1,
+        done: true,
+        err: -1,
+    }
+    .write(&mut multi);
+    send(&mut c, op::MULTI, multi.clone().freeze());
+    // The same multi again fails (NodeExists): nothing applies.
+    send(&mut c, op::MULTI, multi.freeze());
+    let txns = c.take_log();
+    let expected_err: Vec<bool> = txns.iter().map(|t| t.digest.is_none()).collect();
+    assert_eq!(
+        expected_err.iter().filter(|&&e| e).count(),
+        1,
+        "only the refused delete goes without a digest"
+    );
+    for t in txns {
+        let zxid = t.header.zxid;
+        let want = t.digest.clone();
+        c.in_flight.retain(|f| f.txn.header.zxid != zxid);
+        let rc = c.commit(t);
+        let _ = rc;
+        if let Some(d) = want {
+            assert_eq!(d.tree_digest, c.tree.digest(), "zxid {zxid}");
+        }
+        assert_eq!(
+            c.tree.digest(),
+            c.tree.recompute_digest(),
+            "kept digest drifted at zxid {zxid}"
+        );
+    }
+    // Closing the session deletes its ephemeral and is digested too.
+    let mut b = BytesMut::new();
+    RequestHeader {
+        xid: 99,
+        type_: op::CLOSE_SESSION,
+    }
+    .write(&mut b);
+    c.request(1, b.freeze(), at(1002));
+    let close = c.take_log().pop().unwrap();
+    let want = close.digest.clone().unwrap().tree_digest;
+    c.in_flight.clear();
+    c.commit(close);
+    assert_eq!(want, c.tree.digest());
+    assert_eq!(c.stats.digest_mismatches, 0);
+}
