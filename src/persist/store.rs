@@ -223,6 +223,7 @@ impl LogHandle {
 pub struct FsyncStats {
     pub count: u64,
     pub total_us: u64,
+    pub min_us: u64,
     pub max_us: u64,
 }
 
@@ -266,6 +267,11 @@ pub fn spawn_log_thread(
                     stats.count += 1;
                     stats.total_us += us;
                     stats.max_us = stats.max_us.max(us);
+                    stats.min_us = if stats.count == 1 {
+                        us
+                    } else {
+                        stats.min_us.min(us)
+                    };
                     if us / 1000 > cfg.fsync_warning_ms {
                         tracing::warn!(
                             "fsync of the txn log took {} ms, over fsync.warningthresholdms={}",

@@ -168,6 +168,7 @@ pub struct ServerStats {
     /// Txn log fsyncs so far, and their time.
     pub fsync_count: u64,
     pub fsync_total_us: u64,
+    pub fsync_min_us: u64,
     pub fsync_max_us: u64,
     /// Transactions whose prepared digest disagreed with the tree once
     /// applied (Java's digest_mismatches_count); 0 unless there is a bug.

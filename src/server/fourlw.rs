@@ -878,14 +878,40 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
         line(g, &v);
     }
     for c in MNTR_COUNTERS {
-        line(c, &0);
+        let v = match c {
+            "digest_mismatches_count" => core.stats.digest_mismatches,
+            _ => 0,
+        };
+        line(c, &v);
     }
     for s in MNTR_BASIC_SUMMARIES {
-        summary(&mut line, s, false);
+        if s == "fsynctime" {
+            fsync_summary(&mut line, core);
+        } else {
+            summary(&mut line, s, false);
+        }
     }
     for s in MNTR_SUMMARIES {
         summary(&mut line, s, true);
     }
+}
+
+/// The txn log's fsync times, in ms as Java reports them.
+fn fsync_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), core: &Core) {
+    let st = &core.stats;
+    let avg = if st.fsync_count == 0 {
+        0.0
+    } else {
+        st.fsync_total_us as f64 / st.fsync_count as f64 / 1000.0
+    };
+    line(
+        "avg_fsynctime",
+        &java_double((avg * 10_000.0).round() / 10_000.0),
+    );
+    line("min_fsynctime", &(st.fsync_min_us / 1000));
+    line("max_fsynctime", &(st.fsync_max_us / 1000));
+    line("cnt_fsynctime", &st.fsync_count);
+    line("sum_fsynctime", &(st.fsync_total_us / 1000));
 }
 
 /// An empty AvgMinMax(Percentile)Counter's lines.

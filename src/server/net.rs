@@ -323,6 +323,7 @@ fn handle(
         CoreMsg::Durable { zxid, fsync } => {
             core.stats.fsync_count = fsync.count;
             core.stats.fsync_total_us = fsync.total_us;
+            core.stats.fsync_min_us = fsync.min_us;
             core.stats.fsync_max_us = fsync.max_us;
             core.durable(zxid, now);
         }
