@@ -42,6 +42,7 @@ suite cargo-test cargo test --release
 suite build cargo build --release
 suite differential differential
 suite zkcli env RZK_BIN="$PWD/target/release/rzk" compat-tests/zkcli/run.sh
+suite persistence env RZK_BIN="$PWD/target/release/rzk" compat-tests/persistence/run.sh
 if [[ -x compat-tests/jute-golden/run.sh ]]; then
     suite jute-golden compat-tests/jute-golden/run.sh
 fi

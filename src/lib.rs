@@ -19,6 +19,7 @@
 //! - [`javahash`]: Java's HashSet iteration order, where clients can see it.
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
+//! - [`tools`]: the `rzk` subcommands' tools: log-dump, snap-dump, purge (and autopurge), dump-tree.
 //!
 //! The data tree, session tracker and watch manager are plain data
 //! structures with no I/O; the network sits at the edge.
@@ -34,6 +35,7 @@ pub mod proto;
 pub mod quota;
 pub mod server;
 pub mod session;
+pub mod tools;
 pub mod tree;
 pub mod txn;
 pub mod watch;

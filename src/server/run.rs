@@ -105,6 +105,13 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         )
     })?;
     drop(snap);
+    // Java's DatadirCleanupManager: purge now, then every autopurge.purgeInterval hours.
+    let autopurge = crate::tools::purge::spawn_autopurge(
+        cfg.data_dir.clone(),
+        cfg.data_log_dir.clone(),
+        cfg.autopurge_snap_retain_count,
+        cfg.autopurge_purge_interval_hours,
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,6 +151,9 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         Ok::<(), String>(())
     })?;
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    if let Some(a) = autopurge {
+        a.stop();
+    }
     Ok(())
 }
 

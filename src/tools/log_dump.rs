@@ -239,9 +239,8 @@ fn dump_bytes(
             Next::Damage(offset, problem) => return Err(damage(offset, problem, count)),
             Next::Record(r) => {
                 let parsed = txnlog::unmarshal_entry(Bytes::copy_from_slice(r.entry));
-                let (header, body, digest) = parsed.map_err(|e| {
-                    damage(r.offset, format!("the txn does not parse: {e}"), count)
-                })?;
+                let (header, body, digest) = parsed
+                    .map_err(|e| damage(r.offset, format!("the txn does not parse: {e}"), count))?;
                 let line = if json {
                     json_line(&r, &header, &body, digest.as_ref())
                 } else {
@@ -392,7 +391,9 @@ fn body_text(type_: i32, body: &TxnBody, entry: &[u8]) -> String {
         ),
         TxnBody::Check(c) => format!("{},{}\n", jute_string(&c.path), c.version),
         TxnBody::CreateSession(c) => format!("{}\n", c.time_out),
-        TxnBody::CloseSession(_) if type_ == op::CLOSE_SESSION && close_session_without_record(entry) => {
+        TxnBody::CloseSession(_)
+            if type_ == op::CLOSE_SESSION && close_session_without_record(entry) =>
+        {
             String::new()
         }
         TxnBody::CloseSession(c) => format!(
@@ -581,35 +582,12 @@ mod tests {
         CreateTxn, DeleteTxn, ErrorTxn, SetACLTxn, SetDataTxn,
     };
     use crate::persist::txnlog::TxnLogWriter;
+    use crate::tools::testutil::{zk_classpath, Scratch};
 
     const FIXTURE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/src/persist/testdata/java38/version-2"
     );
-
-    /// A fresh directory under the system temp dir, removed on drop.
-    pub(crate) struct Scratch(pub PathBuf);
-
-    impl Scratch {
-        pub(crate) fn new(tag: &str) -> Scratch {
-            use std::sync::atomic::{AtomicU32, Ordering};
-            static N: AtomicU32 = AtomicU32::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "rzk-tools-{tag}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = fs::remove_dir_all(&p);
-            fs::create_dir_all(&p).unwrap();
-            Scratch(p)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn acl(perms: i32, scheme: &str, id: &str) -> ACL {
         ACL {
@@ -753,7 +731,7 @@ mod tests {
         let (out, r) = run(&log, false);
         assert_eq!(r.unwrap(), 10);
         let t = |z: i64| java_short_long(1_795_301_670_000 + z);
-        let s = "session 0x100002381a40000";
+        let s = "session 0x100002381a400000";
         let want = [
             "ZooKeeper Transactional Log File with dbid 0 txnlog format version 2\n".to_owned(),
             format!("{} {s} cxid 0x1 zxid 0x1 createSession 30000\n", t(1)),
@@ -797,12 +775,16 @@ mod tests {
         assert_eq!(lines.len(), 10);
         assert_eq!(
             lines[0],
-            r#"{"offset":16,"time":1795301670001,"session":"0x100002381a40000","cxid":1,"zxid":"0x1","type":"createSession","txn":{"timeOut":30000},"digest":{"version":2,"treeDigest":"-1250999896491"}}"#
+            r#"{"offset":16,"time":1795301670001,"session":"0x100002381a400000","cxid":1,"zxid":"0x1","type":"createSession","txn":{"timeOut":30000},"digest":{"version":2,"treeDigest":"-1250999896491"}}"#
         );
         assert!(lines[1].contains(
             r#""type":"create","txn":{"path":"/a,b}%","data":"aGkK/w==","acl":[{"perms":31,"scheme":"world","id":"anyone"},{"perms":1,"scheme":"digest","id":"u:x,y"}],"ephemeral":true,"parentCVersion":3}"#
         ), "{}", lines[1]);
-        assert!(lines[2].contains(r#""txn":{"path":"/t","data":null,"#), "{}", lines[2]);
+        assert!(
+            lines[2].contains(r#""txn":{"path":"/t","data":null,"#),
+            "{}",
+            lines[2]
+        );
         assert!(lines[2].ends_with(r#""parentCVersion":4,"ttl":500},"digest":null}"#));
         assert!(lines[3].contains(r#""txn":{"path":"/c","data":"","acl":[],"parentCVersion":5}"#));
         assert!(lines[4].contains(r#""txn":{"path":"/a","data":"ZMOkdMOk","version":2}"#));
@@ -873,7 +855,10 @@ mod tests {
                 assert!(problem.contains("checksum mismatch"), "{problem}");
                 let msg = e.to_string();
                 assert!(msg.contains(&log.display().to_string()), "{msg}");
-                assert!(msg.contains(&format!("byte offset {}", offsets[3])), "{msg}");
+                assert!(
+                    msg.contains(&format!("byte offset {}", offsets[3])),
+                    "{msg}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -924,7 +909,11 @@ mod tests {
         );
         // A header cut short.
         fs::write(&p, &h[..10]).unwrap();
-        assert!(run(&p, false).1.unwrap_err().to_string().contains("no complete file header"));
+        assert!(run(&p, false)
+            .1
+            .unwrap_err()
+            .to_string()
+            .contains("no complete file header"));
     }
 
     #[test]
@@ -971,7 +960,11 @@ mod tests {
                 .arg(&f)
                 .output()
                 .expect("java");
-            assert!(java.status.success(), "{}", String::from_utf8_lossy(&java.stderr));
+            assert!(
+                java.status.success(),
+                "{}",
+                String::from_utf8_lossy(&java.stderr)
+            );
             let mut out = Vec::new();
             dump(&f, false, &mut out).unwrap();
             assert!(
@@ -982,11 +975,5 @@ mod tests {
                 String::from_utf8_lossy(&java.stdout)
             );
         }
-    }
-
-    pub(crate) fn zk_classpath() -> String {
-        std::env::var("RZK_ZK_CLASSPATH").unwrap_or_else(|_| {
-            "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar".into()
-        })
     }
 }

@@ -78,7 +78,11 @@ impl Civil {
     }
 
     fn hour12(&self) -> (u32, &'static str) {
-        let h = if self.hour % 12 == 0 { 12 } else { self.hour % 12 };
+        let h = if self.hour.is_multiple_of(12) {
+            12
+        } else {
+            self.hour % 12
+        };
         (h, if self.hour < 12 { "AM" } else { "PM" })
     }
 }
@@ -163,6 +167,44 @@ pub(crate) fn hex(v: i64) -> String {
 /// A write error that means the reader went away (`rzk ... | head`).
 pub fn is_broken_pipe(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::fs;
+    use std::path::PathBuf;
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    pub(crate) struct Scratch(pub PathBuf);
+
+    impl Scratch {
+        pub(crate) fn new(tag: &str) -> Scratch {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "rzk-tools-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = fs::remove_dir_all(&p);
+            fs::create_dir_all(&p).unwrap();
+            Scratch(p)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// The classpath for Java ZooKeeper 3.8: $RZK_ZK_CLASSPATH, or the
+    /// Debian package's jars.
+    pub(crate) fn zk_classpath() -> String {
+        std::env::var("RZK_ZK_CLASSPATH").unwrap_or_else(|_| {
+            "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar".into()
+        })
+    }
 }
 
 #[cfg(test)]

@@ -152,7 +152,10 @@ impl<'a> Tree<'a> {
 /// this order iterates: indices into `keys` (default capacity 16, doubling
 /// past three quarters full, or, below 64, when a chain reaches 9).
 fn long_hashmap_order(keys: &[i64]) -> Vec<usize> {
-    let hashes: Vec<i32> = keys.iter().map(|&v| (v ^ (v >> 32 & 0xffff_ffff)) as i32).collect();
+    let hashes: Vec<i32> = keys
+        .iter()
+        .map(|&v| (v ^ (v >> 32 & 0xffff_ffff)) as i32)
+        .collect();
     let mut cap = 16usize;
     let count = |cap: usize, upto: usize| {
         let mut c = vec![0usize; cap];
@@ -198,7 +201,12 @@ fn print_stat(out: &mut dyn Write, s: &StatPersisted) -> io::Result<()> {
 
 /// Reads the snapshot at `path` and prints it to `out`; `now_ms` is the
 /// JSON header's timestamp.
-pub fn dump(path: &Path, mode: Mode, out: &mut dyn Write, now_ms: i64) -> Result<(), SnapDumpError> {
+pub fn dump(
+    path: &Path,
+    mode: Mode,
+    out: &mut dyn Write,
+    now_ms: i64,
+) -> Result<(), SnapDumpError> {
     let snap = snapshot::read(path).map_err(SnapDumpError::Read)?;
     let name = path
         .file_name()
@@ -223,7 +231,8 @@ fn print_details(
     let count = snap.nodes.len() + usize::from(tree.root.is_some());
     writeln!(out, "ZNode Details (count={count}):")?;
     let mut last_zxid = i64::MIN;
-    let mut stack: Vec<(String, usize)> = tree.root.map(|r| ("/".to_owned(), r)).into_iter().collect();
+    let mut stack: Vec<(String, usize)> =
+        tree.root.map(|r| ("/".to_owned(), r)).into_iter().collect();
     while let Some((path, i)) = stack.pop() {
         let n = &snap.nodes[i];
         writeln!(out, "----")?;
@@ -238,7 +247,11 @@ fn print_details(
                 .unwrap_or_default();
             writeln!(out, "  data = {b64}")?;
         } else {
-            writeln!(out, "  dataLength = {}", n.data.as_ref().map_or(0, |d| d.len()))?;
+            writeln!(
+                out,
+                "  dataLength = {}",
+                n.data.as_ref().map_or(0, |d| d.len())
+            )?;
         }
         let kids = tree.child_paths(i);
         stack.extend(kids.into_iter().rev());
@@ -333,7 +346,7 @@ mod tests {
     use super::*;
     use crate::jute::data::{Id, ACL};
     use crate::persist::snapshot::{Compression, ZxidDigest};
-    use crate::tools::log_dump::tests::{zk_classpath, Scratch};
+    use crate::tools::testutil::{zk_classpath, Scratch};
     use bytes::Bytes;
     use std::path::PathBuf;
 
@@ -427,10 +440,20 @@ mod tests {
             .map(|(_, b)| b)
             .filter(|b| b.starts_with('/'))
             .collect();
-        // Children in Java's HashSet order: "a" (97) before "b\"q" and "c".
+        // Children in Java's HashSet order (checked against Java by the
+        // interop test below): "b\"q" hashes to bucket 0, "a" to 1, "c" to 3.
         assert_eq!(
             paths,
-            ["/", "/a", "/a/null", "/a/eph", "/b\"q", "/c", "/zookeeper", "/zookeeper/quota"]
+            [
+                "/",
+                "/b\"q",
+                "/a",
+                "/a/null",
+                "/a/eph",
+                "/c",
+                "/zookeeper",
+                "/zookeeper/quota"
+            ]
         );
         assert!(out.starts_with("ZNode Details (count=9):\n----\n/\n  cZxid = 0x00000000000000\n"));
         assert!(out.contains(
@@ -438,11 +461,14 @@ mod tests {
         ));
         assert!(out.contains("/a/null\n"));
         assert!(out.contains("  ephemeralOwner = 0x100000000000001\n  dataLength = 1\n"));
-        assert!(out.ends_with(
-            "----\nSession Details (sid, timeout, ephemeralCount):\n\
+        assert!(
+            out.ends_with(
+                "----\nSession Details (sid, timeout, ephemeralCount):\n\
              0x100000000000001, 30000, 2\n0x100000000000002, 4000, 1\n0x100000000000003, 5000, 0\n\
              ----\nLast zxid: 0x9\n"
-        ), "{out}");
+            ),
+            "{out}"
+        );
 
         let with_data = run(&p, Mode::Data);
         assert!(with_data.contains("/a\n") && with_data.contains("  data = aGVsbG8=\n"));
@@ -469,10 +495,10 @@ mod tests {
             concat!(
                 r#"[1,0,{"progname":"SnapshotFormatter.java","progver":"0.01","timestamp":1234}"#,
                 r#",[{"name":"/","asize":0,"dsize":0,"dev":0,"ino":1001}"#,
-                r#",[{"name":"a","asize":5,"dsize":5,"dev":0,"ino":1002}"#,
-                r#",{"name":"null","asize":0,"dsize":0,"dev":0,"ino":1003}"#,
-                r#",{"name":"eph","asize":1,"dsize":1,"dev":0,"ino":1004}]"#,
-                r#",{"name":"b\"q","asize":3,"dsize":3,"dev":0,"ino":1005}"#,
+                r#",{"name":"b\"q","asize":3,"dsize":3,"dev":0,"ino":1002}"#,
+                r#",[{"name":"a","asize":5,"dsize":5,"dev":0,"ino":1003}"#,
+                r#",{"name":"null","asize":0,"dsize":0,"dev":0,"ino":1004}"#,
+                r#",{"name":"eph","asize":1,"dsize":1,"dev":0,"ino":1005}]"#,
                 r#",{"name":"c","asize":1,"dsize":1,"dev":0,"ino":1006}"#,
                 r#",[{"name":"zookeeper","asize":0,"dsize":0,"dev":0,"ino":1007}"#,
                 r#",{"name":"quota","asize":0,"dsize":0,"dev":0,"ino":1008}]]]"#,
@@ -537,7 +563,11 @@ mod tests {
             .arg(p)
             .output()
             .expect("java");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     }
 
@@ -555,7 +585,8 @@ mod tests {
         // A bigger tree: enough children for HashSets to resize.
         let mut big = sample();
         for i in 0..200 {
-            big.nodes.push(node(&format!("/c/k{i}"), Some(b"v"), stat(10 + i, 0)));
+            big.nodes
+                .push(node(&format!("/c/k{i}"), Some(b"v"), stat(10 + i, 0)));
         }
         files.push(write(&dir.0, &big, "snapshot.d2", Compression::None));
         for f in &files {
@@ -568,10 +599,20 @@ mod tests {
                 let mut ours = run(f, mode);
                 if mode == Mode::Json {
                     // The header's timestamp is the time of the run.
-                    let ts = java.split("\"timestamp\":").nth(1).unwrap().split('}').next().unwrap();
+                    let ts = java
+                        .split("\"timestamp\":")
+                        .nth(1)
+                        .unwrap()
+                        .split('}')
+                        .next()
+                        .unwrap();
                     ours = ours.replace("\"timestamp\":1234}", &format!("\"timestamp\":{ts}}}"));
                 }
-                assert!(ours == java, "{} {args:?}:\nrzk:\n{ours}\njava:\n{java}", f.display());
+                assert!(
+                    ours == java,
+                    "{} {args:?}:\nrzk:\n{ours}\njava:\n{java}",
+                    f.display()
+                );
             }
         }
     }
