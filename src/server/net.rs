@@ -141,9 +141,15 @@ struct LogStage {
     snap_count: u64,
     since_snapshot: u64,
     threshold: u64,
+    /// A snapshot is being taken or written; no other starts meanwhile.
     snapshotting: bool,
+    /// The snapshot being walked, a slice per turn of the core loop.
+    walk: Option<image::FuzzySnapshot>,
     seed: u64,
 }
+
+/// Nodes a snapshot walk visits per turn of the core loop (a few ms).
+const SNAPSHOT_SLICE: usize = 2000;
 
 impl LogStage {
     fn next_threshold(&mut self) -> u64 {
@@ -187,6 +193,7 @@ pub fn spawn(
                 since_snapshot: 0,
                 threshold: 0,
                 snapshotting: false,
+                walk: None,
                 seed,
             };
             stage.threshold = stage.next_threshold();
@@ -227,6 +234,8 @@ async fn core_task(
                 }
             }
             _ = ticker.tick() => core.tick(clock.now()),
+            // While a snapshot is being walked, keep turning between requests.
+            _ = std::future::ready(()), if stage.as_ref().is_some_and(|s| s.walk.is_some()) => {}
         }
         // The log stage. Until persistence lands, a transaction is "durable"
         // as soon as it is prepared; the durable log will acknowledge here
@@ -240,8 +249,9 @@ async fn core_task(
                     st.log.append(txns);
                 }
                 if st.since_snapshot >= st.threshold && !st.snapshotting {
-                    snapshot(&mut core, st, &to_self);
+                    start_snapshot(&core, st);
                 }
+                step_snapshot(&core, st, &to_self);
             }
         }
         for (conn, o) in core.take_output() {
@@ -267,16 +277,26 @@ struct ConnLink {
     backlog: Arc<Backlog>,
 }
 
-/// Rolls the log and writes a snapshot of the tree as it is now (every
-/// transaction up to its last processed zxid), in the background.
-fn snapshot(core: &mut Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender<CoreMsg>) {
+/// Rolls the log and starts a fuzzy snapshot from the tree's last
+/// processed zxid, as Java does every snapCount transactions.
+fn start_snapshot(core: &Core, st: &mut LogStage) {
     st.log.roll();
     st.since_snapshot = 0;
     st.threshold = st.next_threshold();
     st.snapshotting = true;
     let sessions: Vec<(i64, i32)> = core.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
-    let zxid = core.tree.last_processed_zxid;
-    let snap = image::snapshot_of(&core.tree, &sessions);
+    st.walk = Some(image::FuzzySnapshot::start(&core.tree, sessions));
+}
+
+/// Walks a slice of the snapshot; once walked, writes it in the background.
+fn step_snapshot(core: &Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender<CoreMsg>) {
+    let Some(walk) = st.walk.as_mut() else { return };
+    if !walk.step(&core.tree, SNAPSHOT_SLICE) {
+        return;
+    }
+    let Some(walk) = st.walk.take() else { return };
+    let zxid = walk.zxid;
+    let snap = walk.finish();
     let cfg = st.store.clone();
     let to_core = to_core.clone();
     std::thread::spawn(move || {
