@@ -286,3 +286,83 @@ fn kill_9_under_load_loses_no_acknowledged_write() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sessions_survive_a_restart_and_expire_on_schedule() {
+    let dir = temp_dir("sessions");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = start_server(&dir, port);
+    let mut c = Client::connect(server.addr, 4000).unwrap();
+    assert_eq!(c.timeout_ms, 4000);
+    c.create("/eph", b"e", rzk::acl::open_acl_unsafe(), 1)
+        .unwrap();
+    let (id, pw) = (c.session_id, c.passwd.clone());
+    drop(server); // kill -9 with the session alive
+    let server = start_server(&dir, port);
+    let mut other = Client::connect(server.addr, 30000).unwrap();
+    let st = other
+        .exists("/eph", false)
+        .expect("the ephemeral survives the restart");
+    assert_eq!(st.ephemeral_owner, id);
+    // Its client may come back to it...
+    let mut back = Client::attach(server.addr, id, pw, c.last_zxid, 4000).unwrap();
+    assert_eq!(
+        back.session_id, id,
+        "the session is still live after the restart"
+    );
+    back.ping().unwrap();
+    drop(back);
+    drop(c);
+    // ...but once nobody keeps it alive it expires on its timeout.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while other.exists("/eph", false).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the restored session never expired"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
+    let dir = temp_dir("fallback");
+    let cfg = store_cfg(&dir);
+    cfg.create_dirs().unwrap();
+    let mut tree = DataTree::new(false);
+    store::write_snapshot(&cfg, &image::snapshot_of(&tree, &[]), 0).unwrap();
+    let mut w = TxnLogWriter::new(cfg.log_dir.clone(), cfg.prealloc_bytes);
+    for z in 1..=20 {
+        let t = create_txn(z);
+        w.append_txn(&t, None).unwrap();
+        tree.apply(&t, &mut Vec::new());
+        if z == 10 {
+            // A snapshot at zxid 10, which will be damaged.
+            store::write_snapshot(&cfg, &image::snapshot_of(&tree, &[]), 10).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    w.close().unwrap();
+    let newest = files::list_snapshots(&cfg.snap_dir).unwrap().pop().unwrap();
+    assert!(newest.to_string_lossy().ends_with("snapshot.a"));
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&newest, bytes).unwrap();
+    let got = store::recover(&cfg, false).unwrap();
+    assert_eq!(
+        got.snapshot_zxid, 0,
+        "the damaged snapshot.a was passed over"
+    );
+    assert_eq!(
+        got.tree.last_processed_zxid, 20,
+        "the logs from zxid 1 fill in the rest"
+    );
+    assert_eq!(got.tree.digest(), tree.digest());
+    let _ = std::fs::remove_dir_all(&dir);
+}
