@@ -108,6 +108,7 @@ fn a_torn_log_recovers_exactly_the_whole_records_before_the_cut() {
         let whole = ends.iter().filter(|&&e| e <= cut).count() as i64;
         let got = store::recover(&store_cfg(&work), false)
             .unwrap_or_else(|e| panic!("cut at {cut}: recovery failed: {e}"));
+        assert_eq!(got.digest_mismatches, 0, "cut at {cut}");
         assert_eq!(got.tree.last_processed_zxid, whole, "cut at {cut}");
         for z in 1..=N {
             assert_eq!(
@@ -364,5 +365,6 @@ fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
         "the logs from zxid 1 fill in the rest"
     );
     assert_eq!(got.tree.digest(), tree.digest());
+    assert_eq!(got.digest_mismatches, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -136,7 +136,8 @@ mod tests {
 /// snapshots are: the walk starts at the tree's last processed zxid `Z`
 /// and sees some changes made after it, which recovery makes consistent by
 /// replaying the log from `Z + 1` (replay is idempotent for exactly this).
-/// Being fuzzy, it carries no digest.
+/// As in Java, its digest is the tree's when the walk ends, tagged with that
+/// moment's zxid, which recovery checks when its replay reaches that zxid.
 pub struct FuzzySnapshot {
     pub zxid: i64,
     sessions: Vec<(i64, i32)>,
@@ -196,13 +197,17 @@ impl FuzzySnapshot {
         self.stack.is_empty()
     }
 
-    /// The finished snapshot.
-    pub fn finish(self) -> Snapshot {
+    /// The finished snapshot; `tree` is the tree as the walk ends.
+    pub fn finish(self, tree: &DataTree) -> Snapshot {
         Snapshot {
             sessions: self.sessions,
             acls: self.acls,
             nodes: self.nodes,
-            digest: None,
+            digest: Some(ZxidDigest {
+                zxid: tree.last_processed_zxid,
+                digest_version: DIGEST_VERSION,
+                digest: tree.digest(),
+            }),
         }
     }
 }
@@ -248,11 +253,11 @@ mod fuzzy_tests {
         }
         let mut f = FuzzySnapshot::start(&t, vec![(7, 3000)]);
         while !f.step(&t, 2) {}
-        let fuzzy = f.finish();
+        let fuzzy = f.finish(&t);
         let consistent = snapshot_of(&t, &[(7, 3000)]);
         assert_eq!(fuzzy.nodes, consistent.nodes);
         assert_eq!(fuzzy.sessions, consistent.sessions);
-        assert!(fuzzy.digest.is_none());
+        assert_eq!(fuzzy.digest, consistent.digest);
     }
 
     #[test]
@@ -281,7 +286,12 @@ mod fuzzy_tests {
             log.push((z, type_, body));
         }
         while !f.step(&t, 2) {}
-        let snap = f.finish();
+        let snap = f.finish(&t);
+        assert_eq!(
+            snap.digest.unwrap().zxid,
+            7,
+            "the digest is the tree's as the walk ends"
+        );
         // Recovery: load the fuzzy snapshot, replay the log after its zxid.
         let (mut back, _) = load(snap, 4, false).unwrap();
         for (z, type_, body) in log {

@@ -296,7 +296,7 @@ fn step_snapshot(core: &Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender
     }
     let Some(walk) = st.walk.take() else { return };
     let zxid = walk.zxid;
-    let snap = walk.finish();
+    let snap = walk.finish(&core.tree);
     let cfg = st.store.clone();
     let to_core = to_core.clone();
     std::thread::spawn(move || {
