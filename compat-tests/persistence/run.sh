@@ -74,7 +74,8 @@ restart_as() { # kind
 
 crossover() { # from to
     local from=$1 to=$2
-    start_server "$from" || fail "cannot start $from"
+    # A small snapCount: snapshots (fuzzy ones) are taken during the workload.
+    start_server "$from" snapCount=10 || fail "cannot start $from"
     start_workload "$from"
     "$RZK_BIN" dump-tree "$SERVER_ADDR" >"$OUT/$from-wrote.txt" || fail "dump-tree against $from"
     stop_server "$SERVER_PID"
