@@ -11,7 +11,8 @@
 # only, and is stopped by PID from an EXIT trap even if the caller fails.
 #
 # Env: RZK_BIN (default <repo>/target/release/rzk), ZK_JAVA_CP (classpath of
-# the Java server), SERVER_START_TIMEOUT (seconds, default 30).
+# the Java server), SERVER_START_TIMEOUT (seconds, default 30), SERVER_JVMFLAGS
+# (-D flags for both servers, as zkServer.sh takes them).
 
 COMPAT_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 COMPAT_DIR="$(dirname "$COMPAT_LIB_DIR")"
@@ -142,7 +143,9 @@ _launch() { # kind dir
     local kind=$1 dir=$2
     case $kind in
     java)
-        java -Xmx512m -XX:+UseSerialGC \
+        # SERVER_JVMFLAGS as zkServer.sh takes it (rzk reads it from the environment).
+        # shellcheck disable=SC2086
+        java -Xmx512m -XX:+UseSerialGC ${SERVER_JVMFLAGS:-} \
             -Dorg.slf4j.simpleLogger.logFile="$dir/server.log" \
             -Dorg.slf4j.simpleLogger.showDateTime=true \
             -Dzookeeper.admin.enableServer=false \

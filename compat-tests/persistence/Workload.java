@@ -49,6 +49,13 @@ public class Workload {
             zk.multi(Arrays.asList(Op.create("/w/m2", null, open, CreateMode.PERSISTENT), Op.check("/w", 99)));
         } catch (KeeperException e) { }
         zk.delete("/w/box/item", -1);
+        // The emptied container goes (deleteContainer) within a few checks.
+        for (int i = 0; i < 100 && zk.exists("/w/box", false) != null; i++) {
+            Thread.sleep(100);
+        }
+        if (zk.exists("/w/box", false) != null) {
+            throw new IllegalStateException("the empty container /w/box was never deleted");
+        }
         zk.create("/w/\u00e9t\u00e9-\u6f22", "unicode".getBytes(), open, CreateMode.PERSISTENT);
         // Quotas, as zkCli sets them.
         zk.create("/zookeeper/quota/w", null, open, CreateMode.PERSISTENT);

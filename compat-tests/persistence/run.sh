@@ -23,6 +23,9 @@ source "$COMPAT/lib/servers.sh"
 [[ -x $RZK_BIN ]] || { echo "FAIL persistence: no rzk binary at $RZK_BIN"; exit 2; }
 
 ZK_CP=/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar
+# The container manager runs every second, so the workload sees a container
+# deleted (a deleteContainer txn) within its run.
+export SERVER_JVMFLAGS="-Dznode.container.checkIntervalMs=1000"
 javac -nowarn -cp "$ZK_CP" -d "$OUT/classes" "$HERE/Workload.java"
 
 fail() {
