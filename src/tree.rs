@@ -94,6 +94,21 @@ pub struct DataTree {
     pub last_processed_zxid: i64,
 }
 
+/// A child was created: the parent's cversion moves to `cversion` (-1: one
+/// on) and its pzxid to `zxid`, but never backwards, so replaying a create
+/// a fuzzy snapshot already holds changes nothing (as Java).
+fn advance_cversion(stat: &mut StatPersisted, cversion: i32, zxid: i64) {
+    let cv = if cversion == -1 {
+        stat.cversion + 1
+    } else {
+        cversion
+    };
+    if cv > stat.cversion {
+        stat.cversion = cv;
+        stat.pzxid = zxid;
+    }
+}
+
 /// A node's digest as Java computes it (0 for the server's own nodes).
 pub fn node_digest_of(p: &str, n: &Node) -> i64 {
     digest::node_digest(p, n.data.as_deref(), &n.stat)
@@ -447,15 +462,7 @@ impl DataTree {
         }
         let parent_acl = parent.acl.clone();
         self.update_node(parent_key, |parent| {
-            let cv = if parent_cversion == -1 {
-                parent.stat.cversion + 1
-            } else {
-                parent_cversion
-            };
-            if cv > parent.stat.cversion {
-                parent.stat.cversion = cv;
-                parent.stat.pzxid = zxid;
-            }
+            advance_cversion(&mut parent.stat, parent_cversion, zxid);
             parent.children.insert(child);
         });
         let node_acl = Arc::new(acl.to_vec());
@@ -591,18 +598,8 @@ impl DataTree {
         } else {
             p
         };
-        self.update_node(p, |n| {
-            let cv = if cversion == -1 {
-                n.stat.cversion + 1
-            } else {
-                cversion
-            };
-            if cv > n.stat.cversion {
-                n.stat.cversion = cv;
-                n.stat.pzxid = zxid;
-            }
-        })
-        .ok_or(ErrorCode::NoNode)
+        self.update_node(p, |n| advance_cversion(&mut n.stat, cversion, zxid))
+            .ok_or(ErrorCode::NoNode)
     }
 
     /// Deletes a closed session's ephemerals: those the txn lists first,
