@@ -27,15 +27,52 @@ fn table_size_for(c: usize) -> usize {
     c.max(1).next_power_of_two()
 }
 
+/// The order in which a Java HashMap that started at `initial_capacity`
+/// iterates keys inserted in the order given (by their hashes): bucket by
+/// bucket, each in insertion order. The table doubles when its size passes
+/// three quarters of it, and also, below 64, when a bucket's chain reaches
+/// 9 (HashMap treeifies such a chain, which in a small table resizes
+/// instead). The order inside a chain Java does turn into a tree (9 or more
+/// colliding keys in a table of 64 or more) is not modelled.
+pub fn insertion_order(hashes: &[i32], initial_capacity: usize) -> Vec<usize> {
+    let mut cap = table_size_for(initial_capacity);
+    let recount = |cap: usize, upto: usize| {
+        let mut counts = vec![0usize; cap];
+        for &h in &hashes[..upto] {
+            counts[bucket(h, cap)] += 1;
+        }
+        counts
+    };
+    let mut counts = vec![0usize; cap];
+    for (i, &h) in hashes.iter().enumerate() {
+        let b = bucket(h, cap);
+        counts[b] += 1;
+        if counts[b] > 8 && cap < 64 {
+            cap *= 2;
+            counts = recount(cap, i + 1);
+        }
+        if (i + 1) * 4 > cap * 3 {
+            cap *= 2;
+            counts = recount(cap, i + 1);
+        }
+    }
+    let mut order: Vec<usize> = (0..hashes.len()).collect();
+    order.sort_by_key(|&i| bucket(hashes[i], cap));
+    order
+}
+
 /// A set of strings that remembers what Java's HashSet would: each member's
 /// insertion sequence and the table size the set has grown to.
 #[derive(Debug, Clone, Default)]
 pub struct JavaHashSet {
-    members: HashMap<String, u64>,
+    /// Member -> (insertion sequence, Java hash).
+    members: HashMap<String, (u64, i32)>,
     /// The table size; 0 until the first insert allocates it.
     capacity: usize,
     /// The table size the first insert allocates (0 means Java's default, 16).
     initial: usize,
+    /// Members per bucket of the current table (for the chain-of-9 rule).
+    chains: Vec<u32>,
     next_seq: u64,
 }
 
@@ -54,16 +91,38 @@ impl JavaHashSet {
         }
         if self.capacity == 0 {
             self.capacity = if self.initial == 0 { 16 } else { self.initial };
+            self.chains = vec![0; self.capacity];
         }
-        self.members.insert(s.to_owned(), self.next_seq);
+        let h = string_hash(s);
+        self.members.insert(s.to_owned(), (self.next_seq, h));
         self.next_seq += 1;
+        let b = bucket(h, self.capacity);
+        self.chains[b] += 1;
+        // HashMap.putVal: a chain of 9 is treeified, which below 64 resizes.
+        if self.chains[b] > 8 && self.capacity < 64 {
+            self.grow();
+        }
         if self.members.len() * 4 > self.capacity * 3 {
-            self.capacity *= 2;
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        self.capacity *= 2;
+        self.chains = vec![0; self.capacity];
+        for &(_, h) in self.members.values() {
+            self.chains[bucket(h, self.capacity)] += 1;
         }
     }
 
     pub fn remove(&mut self, s: &str) -> bool {
-        self.members.remove(s).is_some()
+        match self.members.remove(s) {
+            Some((_, h)) => {
+                self.chains[bucket(h, self.capacity)] -= 1;
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn contains(&self, s: &str) -> bool {
@@ -85,18 +144,27 @@ impl JavaHashSet {
 
     /// The set's iteration order.
     pub fn iteration_order(&self) -> Vec<&str> {
-        let mut v: Vec<(&str, u64)> = self.members.iter().map(|(k, s)| (k.as_str(), *s)).collect();
-        v.sort_by_key(|(k, seq)| (bucket(string_hash(k), self.capacity.max(1)), *seq));
-        v.into_iter().map(|(k, _)| k).collect()
+        let cap = self.capacity.max(1);
+        let mut v: Vec<(&str, u64, i32)> = self
+            .members
+            .iter()
+            .map(|(k, (seq, h))| (k.as_str(), *seq, *h))
+            .collect();
+        v.sort_by_key(|&(_, seq, h)| (bucket(h, cap), seq));
+        v.into_iter().map(|(k, _, _)| k).collect()
     }
 
     /// The iteration order of `clone()` of the set, which Java iterates
-    /// when it hands the set out: the copy is sized for its contents.
+    /// when it hands the set out: the copy is sized for its contents and
+    /// filled in the original's order.
     pub fn clone_iteration_order(&self) -> Vec<&str> {
-        let mut v = self.iteration_order();
+        let v = self.iteration_order();
         let cap = table_size_for((self.members.len() as f32 / 0.75 + 1.0) as usize);
-        v.sort_by_key(|k| bucket(string_hash(k), cap));
-        v
+        let hashes: Vec<i32> = v.iter().map(|k| string_hash(k)).collect();
+        insertion_order(&hashes, cap)
+            .into_iter()
+            .map(|i| v[i])
+            .collect()
     }
 }
 
@@ -124,6 +192,31 @@ mod tests {
         sorted.sort();
         assert_eq!(buckets, sorted);
         assert_eq!(order.len(), 3);
+    }
+
+    #[test]
+    fn a_chain_of_nine_grows_a_small_table() {
+        // Nine keys in one bucket of 16: Java resizes instead of treeifying.
+        let mut keys = Vec::new();
+        let mut i = 0u32;
+        while keys.len() < 9 {
+            let k = format!("k{i}");
+            if bucket(string_hash(&k), 16) == 3 {
+                keys.push(k);
+            }
+            i += 1;
+        }
+        let mut s = JavaHashSet::default();
+        for k in &keys {
+            s.insert(k);
+        }
+        assert_eq!(s.capacity, 32);
+        let hashes: Vec<i32> = keys.iter().map(|k| string_hash(k)).collect();
+        let want: Vec<&str> = insertion_order(&hashes, 16)
+            .into_iter()
+            .map(|i| keys[i].as_str())
+            .collect();
+        assert_eq!(s.iteration_order(), want);
     }
 
     #[test]

@@ -34,7 +34,7 @@
 //! first, parents before children); [`Snapshot::order_like_java`] sorts
 //! them as Java's DataTree would serialize them.
 
-use crate::javahash::{bucket, string_hash};
+use crate::javahash::{insertion_order, string_hash};
 use crate::jute::data::{Id, StatPersisted, ACL};
 use crate::jute::{JuteField, Reader};
 use crate::persist::digest::TreeDigest;
@@ -262,7 +262,7 @@ impl Snapshot {
                 .iter()
                 .map(|&i| string_hash(child_name(&self.nodes[i].path)))
                 .collect();
-            let order = java_hash_order(&hashes, 8);
+            let order = insertion_order(&hashes, 8);
             *kids = order.into_iter().map(|k| kids[k]).collect();
         }
         let mut order = Vec::with_capacity(self.nodes.len());
@@ -291,44 +291,6 @@ fn child_name(path: &str) -> &str {
     path.rfind('/').map_or(path, |i| &path[i + 1..])
 }
 
-/// The iteration order of a `java.util.HashMap` (or `HashSet`) after
-/// inserting keys with these hash codes, in this order, into a table of
-/// initial capacity `cap` (a power of two, load factor 0.75): indices into
-/// `hashes`. Iteration is bucket by bucket, each bucket in insertion order;
-/// the table doubles when the size passes three quarters of it, and also
-/// (while below 64) when a bucket's chain reaches 9 entries. The order of
-/// a chain that Java turns into a tree (≥ 9 colliding keys in a table of
-/// ≥ 64) is not modelled.
-fn java_hash_order(hashes: &[i32], mut cap: usize) -> Vec<usize> {
-    if hashes.len() < 2 {
-        return (0..hashes.len()).collect();
-    }
-    let recount = |cap: usize, upto: usize| {
-        let mut counts = vec![0usize; cap];
-        for &h in &hashes[..upto] {
-            counts[bucket(h, cap)] += 1;
-        }
-        counts
-    };
-    let mut counts = vec![0usize; cap];
-    for (i, &h) in hashes.iter().enumerate() {
-        let b = bucket(h, cap);
-        counts[b] += 1;
-        // putVal: a chain grown to 9 is treeified, which below 64 resizes.
-        if counts[b] > 8 && cap < 64 {
-            cap *= 2;
-            counts = recount(cap, i + 1);
-        }
-        if i + 1 > cap * 3 / 4 {
-            cap *= 2;
-            counts = recount(cap, i + 1);
-        }
-    }
-    let mut order: Vec<usize> = (0..hashes.len()).collect();
-    order.sort_by_key(|&i| bucket(hashes[i], cap));
-    order
-}
-
 /// The capacity of `new HashMap<>(m)` for a map of `n` entries.
 fn java_copy_capacity(n: usize) -> usize {
     let t = (n as f32 / 0.75f32 + 1.0f32) as usize;
@@ -347,7 +309,7 @@ fn java_long_map_order(keys: impl Iterator<Item = i64>) -> Vec<usize> {
     if hashes.is_empty() {
         return Vec::new();
     }
-    java_hash_order(&hashes, java_copy_capacity(hashes.len()))
+    insertion_order(&hashes, java_copy_capacity(hashes.len()))
 }
 
 // ---------------------------------------------------------------------------
@@ -1612,13 +1574,13 @@ mod tests {
         assert_eq!(java_copy_capacity(13), 32);
         // Keys 1..=20 in a table grown from 8: one pass over 32 buckets.
         let hashes: Vec<i32> = (1..=20).collect();
-        let order = java_hash_order(&hashes, 8);
+        let order = insertion_order(&hashes, 8);
         assert_eq!(order, (0..20).collect::<Vec<_>>());
         // Nine keys in one bucket of 16 make Java resize (to 32, where
         // 0 and 16 split), ties staying in insertion order.
         let hashes: Vec<i32> = (0..9).map(|i| (i % 2) * 16).collect();
         assert_eq!(
-            java_hash_order(&hashes, 16),
+            insertion_order(&hashes, 16),
             vec![0, 2, 4, 6, 8, 1, 3, 5, 7]
         );
     }

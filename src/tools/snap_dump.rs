@@ -55,7 +55,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::{java_date_string, json_string};
-use crate::javahash::{bucket, JavaHashSet};
+use crate::javahash::{insertion_order, JavaHashSet};
 use crate::jute::data::StatPersisted;
 use crate::persist::files;
 use crate::persist::snapshot::{self, SnapNode, Snapshot, SnapshotError};
@@ -152,34 +152,12 @@ impl<'a> Tree<'a> {
 /// this order iterates: indices into `keys` (default capacity 16, doubling
 /// past three quarters full, or, below 64, when a chain reaches 9).
 fn long_hashmap_order(keys: &[i64]) -> Vec<usize> {
+    // Long.hashCode, into a default (16) HashMap.
     let hashes: Vec<i32> = keys
         .iter()
         .map(|&v| (v ^ (v >> 32 & 0xffff_ffff)) as i32)
         .collect();
-    let mut cap = 16usize;
-    let count = |cap: usize, upto: usize| {
-        let mut c = vec![0usize; cap];
-        for &h in &hashes[..upto] {
-            c[bucket(h, cap)] += 1;
-        }
-        c
-    };
-    let mut counts = vec![0usize; cap];
-    for (i, &h) in hashes.iter().enumerate() {
-        let b = bucket(h, cap);
-        counts[b] += 1;
-        if counts[b] > 8 && cap < 64 {
-            cap *= 2;
-            counts = count(cap, i + 1);
-        }
-        if (i + 1) * 4 > cap * 3 {
-            cap *= 2;
-            counts = count(cap, i + 1);
-        }
-    }
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by_key(|&i| bucket(hashes[i], cap));
-    order
+    insertion_order(&hashes, 16)
 }
 
 /// `String.format("%#016x", v)`.
