@@ -7,6 +7,7 @@
 set -euo pipefail
 
 PKGS=(zookeeper zookeeper-bin python3)
+PKGS+=(libcurator-framework-java libcurator-recipes-java libcurator-client-java libcurator-discovery-java junit5 openjdk-17-jdk-headless) # compat-tests/curator
 
 missing=()
 for pkg in "${PKGS[@]}"; do

@@ -73,6 +73,9 @@ enum Cmd {
     },
     /// Print the version string the server reports.
     Version,
+    /// Load a ZooKeeper server (any: rzk or Java) and report throughput,
+    /// latency percentiles and, with --pid, its memory.
+    Bench(rzk::bench::BenchArgs),
 }
 
 fn parse_count(s: &str) -> Result<usize, String> {
@@ -149,6 +152,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // No colour codes when the log goes to a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match cli.cmd {
@@ -223,6 +228,7 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Cmd::Bench(args) => rzk::bench::main(args),
         Cmd::Version => {
             println!("{}", rzk::server::run::version());
             ExitCode::SUCCESS

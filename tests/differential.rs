@@ -738,8 +738,8 @@ fn random_operations_match_java() {
                 };
                 log_line(&format!("{step} {k} reconnect {}", hex(&enc(&sw))));
                 let (a, b) = (
-                    j.call_xid(-8, op::SET_WATCHES2, &sw).unwrap(),
-                    r.call_xid(-8, op::SET_WATCHES2, &sw).unwrap(),
+                    j.call(op::SET_WATCHES2, &sw).unwrap(),
+                    r.call(op::SET_WATCHES2, &sw).unwrap(),
                 );
                 compare(
                     step,

@@ -953,3 +953,29 @@ fn a_client_that_does_not_read_is_not_read_from() {
         );
     }
 }
+
+#[test]
+fn set_watches_replies_echo_the_request_xid() {
+    // Java 3.8 clients send setWatches with an ordinary xid and drop the
+    // connection if the reply carries another.
+    let s = TestServer::start();
+    let mut c = s.client();
+    let sw = SetWatches {
+        relative_zxid: 0,
+        data_watches: vec!["/".into()],
+        exist_watches: vec![],
+        child_watches: vec![],
+    };
+    let r = c.call_xid(5, op::SET_WATCHES, &sw).unwrap();
+    assert_eq!((r.header.xid, r.err()), (5, 0));
+    let sw2 = SetWatches2 {
+        relative_zxid: 0,
+        data_watches: vec![],
+        exist_watches: vec![],
+        child_watches: vec![],
+        persistent_watches: vec!["/".into()],
+        persistent_recursive_watches: vec![],
+    };
+    let r = c.call_xid(6, op::SET_WATCHES2, &sw2).unwrap();
+    assert_eq!((r.header.xid, r.err()), (6, 0));
+}

@@ -28,8 +28,9 @@ RZK_PERSISTENCE=${RZK_PERSISTENCE:-1}
 OUT=${CURATOR_OUT:-$COMPAT/out/curator}
 SUITE_TIMEOUT=${CURATOR_SUITE_TIMEOUT:-900}
 # The container/TTL reaper runs every 60 s by default; the PersistentTtlNode
-# and container tests need it to run often.
-export CURATOR_SERVER_JVMFLAGS="-Dznode.container.checkIntervalMs=500"
+# and container tests need it to run often.  servers.sh hands SERVER_JVMFLAGS
+# to both servers (as zkServer.sh does); server-ctl.sh inherits it.
+export SERVER_JVMFLAGS="${SERVER_JVMFLAGS:+$SERVER_JVMFLAGS }-Dznode.container.checkIntervalMs=500"
 
 case $TARGET in java | rzk) ;; *)
     echo "run.sh: TARGET must be java or rzk, got '$TARGET'" >&2
@@ -143,17 +144,10 @@ failed_any=0
 # run_target kind
 run_target() {
     local kind=$1 t0=$SECONDS main_counts pers_counts
-    export JAVA_TOOL_OPTIONS="" SERVER_JVMFLAGS=""
-    if [[ $kind == java ]]; then
-        JAVA_TOOL_OPTIONS=$CURATOR_SERVER_JVMFLAGS
-    else
-        SERVER_JVMFLAGS=$CURATOR_SERVER_JVMFLAGS
-    fi
     start_server "$kind" 9>&- || {
         echo "FAIL curator: could not start $kind server"
         exit 1
     }
-    unset JAVA_TOOL_OPTIONS SERVER_JVMFLAGS
     echo "$SERVER_PID" >"$SERVER_DIR/current.pid"
     export CURATOR_SERVER_CTL="$HERE/server-ctl.sh"
     echo "curator: $kind server pid $SERVER_PID on $SERVER_ADDR ($SERVER_DIR)"

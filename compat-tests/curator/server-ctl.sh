@@ -7,9 +7,9 @@
 #   server-ctl.sh start    # relaunch; waits for ruok -> imok (rzk: listening port)
 #
 # Env (exported by run.sh): SERVER_KIND, SERVER_DIR, RZK_BIN, ZK_JAVA_CP,
-# CURATOR_SERVER_JVMFLAGS (-D flags for the server: JAVA_TOOL_OPTIONS for
-# Java, SERVER_JVMFLAGS for rzk).  The live server's PID is kept in
-# $SERVER_DIR/current.pid; run.sh stops whatever it names at exit.
+# SERVER_JVMFLAGS (-D flags, for either kind of server: see servers.sh).
+# The live server's PID is kept in $SERVER_DIR/current.pid; run.sh stops
+# whatever it names at exit.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -68,12 +68,6 @@ start)
     while [[ -e $SERVER_DIR/server.log.$n ]]; do n=$((n + 1)); done
     [[ -e $SERVER_DIR/server.log ]] && mv "$SERVER_DIR/server.log" "$SERVER_DIR/server.log.$n"
     [[ -e $SERVER_DIR/stdout.log ]] && mv "$SERVER_DIR/stdout.log" "$SERVER_DIR/stdout.log.$n"
-    flags=${CURATOR_SERVER_JVMFLAGS:-}
-    if [[ $SERVER_KIND == java ]]; then
-        export JAVA_TOOL_OPTIONS=$flags
-    else
-        export SERVER_JVMFLAGS=$flags
-    fi
     _launch "$SERVER_KIND" "$SERVER_DIR"
     echo "$_pid" >"$pidfile"
     deadline=$((SECONDS + SERVER_START_TIMEOUT))

@@ -794,12 +794,9 @@ impl Core {
             Ok(b) => (0, b),
             Err(e) => (e.code(), Body::None),
         };
-        let xid = if h.type_ == op::SET_WATCHES || h.type_ == op::SET_WATCHES2 {
-            xid::SET_WATCHES
-        } else {
-            h.xid
-        };
-        self.reply(conn, xid, err, body, h.type_, at.mono_ms);
+        // Every reply echoes its request's xid, setWatches' too (Java 3.8
+        // clients send it with an ordinary xid and check it comes back).
+        self.reply(conn, h.xid, err, body, h.type_, at.mono_ms);
     }
 
     // ---- reads -----------------------------------------------------------
