@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -118,7 +119,8 @@ pub struct Conn {
     /// 0 until the handshake completes.
     pub session: i64,
     pub timeout_ms: i32,
-    pub auth: Vec<Id>,
+    /// Authenticated ids; shared so a request can hold them cheaply.
+    pub auth: Arc<Vec<Id>>,
     /// Did the client send the readOnly flag (newer clients do)?
     pub sent_read_only: bool,
     /// Closed by the server; further frames are ignored.
@@ -389,7 +391,7 @@ impl Core {
                 remote,
                 session: 0,
                 timeout_ms: 0,
-                auth: vec![acl::id("ip", &ip)],
+                auth: Arc::new(vec![acl::id("ip", &ip)]),
                 sent_read_only: false,
                 closing: false,
                 queue: VecDeque::new(),
@@ -658,7 +660,7 @@ impl Core {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     for id in ids {
                         if !c.auth.contains(&id) {
-                            c.auth.push(id);
+                            Arc::make_mut(&mut c.auth).push(id);
                         }
                     }
                 }
@@ -760,6 +762,7 @@ impl Core {
             .get(&conn)
             .map(|c| c.auth.clone())
             .unwrap_or_default();
+        let auth: &[Id] = &auth;
         let txn = Prep {
             tree: &self.tree,
             pending: &mut self.pending,
@@ -860,6 +863,7 @@ impl Core {
             .get(&conn)
             .map(|c| c.auth.clone())
             .unwrap_or_default();
+        let auth: &[Id] = &auth;
         match type_ {
             op::EXISTS => {
                 let q: ExistsRequest = read(&mut r)?;
