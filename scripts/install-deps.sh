@@ -8,6 +8,7 @@ set -euo pipefail
 
 PKGS=(zookeeper zookeeper-bin python3)
 PKGS+=(libcurator-framework-java libcurator-recipes-java libcurator-client-java libcurator-discovery-java junit5 openjdk-17-jdk-headless) # compat-tests/curator
+PKGS+=(libcurator-test-java) # compat-tests/curator-test-dropin (curator-test 5.4.0: TestingServer)
 
 missing=()
 for pkg in "${PKGS[@]}"; do
