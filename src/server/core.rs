@@ -769,7 +769,7 @@ impl Core {
             sessions: &mut self.sessions,
             extended_types: self.cfg.extended_types,
         }
-        .prep(session, h.xid, h.type_, body, &auth, zxid, now.wall_ms);
+        .prep(session, h.xid, h.type_, body, auth, zxid, now.wall_ms);
         let origin = Origin::Request {
             conn,
             xid: h.xid,
@@ -878,32 +878,32 @@ impl Core {
             }
             op::GET_DATA => {
                 let q: GetDataRequest = read(&mut r)?;
-                Ok(Body::of(&self.get_data(conn, &q.path, q.watch, &auth)?))
+                Ok(Body::of(&self.get_data(conn, &q.path, q.watch, auth)?))
             }
             op::GET_CHILDREN => {
                 let q: GetChildrenRequest = read(&mut r)?;
-                let (children, _) = self.get_children(conn, &q.path, q.watch, &auth)?;
+                let (children, _) = self.get_children(conn, &q.path, q.watch, auth)?;
                 Ok(Body::of(&GetChildrenResponse { children }))
             }
             op::GET_CHILDREN2 => {
                 let q: GetChildren2Request = read(&mut r)?;
-                let (children, stat) = self.get_children(conn, &q.path, q.watch, &auth)?;
+                let (children, stat) = self.get_children(conn, &q.path, q.watch, auth)?;
                 Ok(Body::of(&GetChildren2Response { children, stat }))
             }
             op::GET_ALL_CHILDREN_NUMBER => {
                 let q: GetAllChildrenNumberRequest = read(&mut r)?;
-                self.node_acl_check(&q.path, perms::READ, &auth)?;
+                self.node_acl_check(&q.path, perms::READ, auth)?;
                 let total_number = self.tree.all_children_number(&q.path);
                 Ok(Body::of(&GetAllChildrenNumberResponse { total_number }))
             }
             op::GET_ACL => {
                 let q: GetACLRequest = read(&mut r)?;
-                self.node_acl_check(&q.path, perms::READ | perms::ADMIN, &auth)?;
+                self.node_acl_check(&q.path, perms::READ | perms::ADMIN, auth)?;
                 let n = self.tree.get(&q.path).ok_or(ErrorCode::NoNode)?;
                 let stat = self.tree.client_stat(n);
                 let mut acl: Vec<ACL> = n.acl.to_vec();
                 // Without ADMIN, digest hashes are hidden.
-                if acl::check(&n.acl, perms::ADMIN, &auth).is_err() {
+                if acl::check(&n.acl, perms::ADMIN, auth).is_err() {
                     for a in acl.iter_mut().filter(|a| a.id.scheme == "digest") {
                         let user = a.id.id.split(':').next().unwrap_or("").to_owned();
                         a.id.id = format!("{user}:x");
@@ -989,7 +989,7 @@ impl Core {
                 Ok(Body::of(&GetEphemeralsResponse { ephemerals }))
             }
             op::WHO_AM_I => {
-                let client_info = acl::in_java_set_order(&auth)
+                let client_info = acl::in_java_set_order(auth)
                     .iter()
                     .map(|id| ClientInfo {
                         auth_scheme: id.scheme.clone(),
@@ -1004,14 +1004,14 @@ impl Core {
                 for o in ops {
                     let res = match &o {
                         MultiOp::GetChildren(p) => {
-                            self.get_children(conn, p, false, &auth)
+                            self.get_children(conn, p, false, auth)
                                 .map(|(children, _)| {
                                     let mut b = BytesMut::new();
                                     GetChildrenResponse { children }.write(&mut b);
                                     (op::GET_CHILDREN, b)
                                 })
                         }
-                        MultiOp::GetData(p) => self.get_data(conn, p, false, &auth).map(|d| {
+                        MultiOp::GetData(p) => self.get_data(conn, p, false, auth).map(|d| {
                             let mut b = BytesMut::new();
                             d.write(&mut b);
                             (op::GET_DATA, b)
