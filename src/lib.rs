@@ -19,12 +19,14 @@
 //! - [`javahash`]: Java's HashSet iteration order, where clients can see it.
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
+//! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
 //! - [`tools`]: the `rzk` subcommands' tools: log-dump, snap-dump, purge (and autopurge), dump-tree.
 //!
 //! The data tree, session tracker and watch manager are plain data
 //! structures with no I/O; the network sits at the edge.
 
 pub mod acl;
+pub mod bench;
 pub mod client;
 pub mod config;
 pub mod javahash;

@@ -73,6 +73,9 @@ enum Cmd {
     },
     /// Print the version string the server reports.
     Version,
+    /// Load a ZooKeeper server (any: rzk or Java) and report throughput,
+    /// latency percentiles and, with --pid, its memory.
+    Bench(rzk::bench::BenchArgs),
 }
 
 fn parse_count(s: &str) -> Result<usize, String> {
@@ -225,6 +228,7 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Cmd::Bench(args) => rzk::bench::main(args),
         Cmd::Version => {
             println!("{}", rzk::server::run::version());
             ExitCode::SUCCESS

@@ -102,14 +102,17 @@ impl Hist {
 
     /// The value at quantile `q` (0..=1): the smallest recorded value
     /// such that at least `q` of all values are at or below it, rounded
-    /// to its bucket's midpoint and kept within the recorded min and max.
-    /// 0 for an empty histogram.
+    /// to its bucket's midpoint and kept within the recorded min and max
+    /// (the largest value is exact). 0 for an empty histogram.
     pub fn quantile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
         }
         let q = q.clamp(0.0, 1.0);
         let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank == self.count {
+            return self.max;
+        }
         let mut seen = 0;
         for (i, &c) in self.counts.iter().enumerate() {
             seen += c;
@@ -146,7 +149,17 @@ mod tests {
 
     #[test]
     fn relative_error_is_small() {
-        for v in [31u64, 32, 33, 100, 999, 1_000, 12_345, 1 << 40, u64::MAX / 3] {
+        for v in [
+            31u64,
+            32,
+            33,
+            100,
+            999,
+            1_000,
+            12_345,
+            1 << 40,
+            u64::MAX / 3,
+        ] {
             let (lo, hi) = bucket_bounds(bucket_of(v));
             assert!(lo <= v && v <= hi);
             assert!((hi - lo) as f64 <= v as f64 / 32.0, "{v}: {lo}..{hi}");
@@ -190,7 +203,11 @@ mod tests {
         for v in 1..=100_000u64 {
             h.record(v * 1_000);
         }
-        for (q, want) in [(0.5, 50_000_000.0), (0.99, 99_000_000.0), (0.999, 99_900_000.0)] {
+        for (q, want) in [
+            (0.5, 50_000_000.0),
+            (0.99, 99_000_000.0),
+            (0.999, 99_900_000.0),
+        ] {
             let got = h.quantile(q) as f64;
             assert!((got - want).abs() / want < 0.03, "q{q}: {got} vs {want}");
         }

@@ -244,7 +244,12 @@ impl Report {
         s.push('}');
         s.push_str(",\"extra\":{");
         for (i, (k, v)) in self.extra.iter().enumerate() {
-            let _ = write!(s, "{}\"{k}\":{}", if i > 0 { "," } else { "" }, json_num(*v));
+            let _ = write!(
+                s,
+                "{}\"{k}\":{}",
+                if i > 0 { "," } else { "" },
+                json_num(*v)
+            );
         }
         s.push('}');
         match self.rss_kb {
@@ -383,6 +388,22 @@ fn parse_rss(status: &str) -> Option<(u64, u64)> {
     Some((rss, field("VmHWM:").unwrap_or(rss)))
 }
 
+/// A process's CPU time (user + system) so far, from /proc/PID/stat
+/// (clock ticks of 1/100 s, Linux's USER_HZ).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu_ticks(&stat).map(|t| Duration::from_millis(t * 10))
+}
+
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
 /// Runs one benchmark.
 pub fn run(args: &BenchArgs) -> Result<Report, String> {
     let rt = if args.threads == 1 {
@@ -456,7 +477,10 @@ mod tests {
         let a = parse(&["read"]).unwrap();
         assert_eq!(a.workload, Workload::Read);
         assert_eq!(a.server, "127.0.0.1:2181".parse().unwrap());
-        assert_eq!((a.sessions, a.inflight, a.znodes, a.size), (16, 16, 1000, 100));
+        assert_eq!(
+            (a.sessions, a.inflight, a.znodes, a.size),
+            (16, 16, 1000, 100)
+        );
         assert_eq!(a.warmup, Duration::from_secs(2));
         assert_eq!(a.duration, Duration::from_secs(10));
         assert_eq!((a.count, a.write_percent, a.threads), (1000, 10, 1));
@@ -497,7 +521,10 @@ mod tests {
         .unwrap();
         assert_eq!(a.workload, Workload::ConnectStorm);
         assert_eq!(a.server, "127.0.0.1:12345".parse().unwrap());
-        assert_eq!((a.sessions, a.inflight, a.znodes, a.size), (64, 4, 200_000, 0));
+        assert_eq!(
+            (a.sessions, a.inflight, a.znodes, a.size),
+            (64, 4, 200_000, 0)
+        );
         assert_eq!(a.warmup, Duration::from_millis(500));
         assert_eq!(a.duration, Duration::from_millis(250));
         assert_eq!(a.timeout, Duration::from_secs(60));
@@ -583,6 +610,14 @@ mod tests {
     }
 
     #[test]
+    fn cpu_from_proc_stat() {
+        let stat = "1234 (a b) c) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(300));
+        assert_eq!(parse_cpu_ticks("1 (x) S 1"), None);
+        assert!(cpu_time(std::process::id()).is_some());
+    }
+
+    #[test]
     fn json_report_is_well_formed() {
         let args = parse(&["read", "--duration", "2"]).unwrap();
         let mut h = Hist::new();
@@ -607,9 +642,16 @@ mod tests {
         assert_eq!(r.ops_per_sec(), 1.5);
         let j = r.to_json();
         assert!(j.starts_with("{\"workload\":\"read\",\"server\":\"127.0.0.1:2181\""));
-        assert!(j.contains("\"ops\":3,\"ops_per_sec\":1.5,\"errors\":1"), "{j}");
+        assert!(
+            j.contains("\"ops\":3,\"ops_per_sec\":1.5,\"errors\":1"),
+            "{j}"
+        );
         assert!(j.contains("\"error_codes\":{\"-101\":1}"), "{j}");
-        assert!(j.contains("\"latency_ms\":{\"count\":3,\"p50\":2,"), "{j}");
+        assert!(j.contains("\"latency_ms\":{\"count\":3,\"p50\":2.0"), "{j}");
+        assert!(
+            j.contains("\"p99\":3,\"p999\":3,\"max\":3,\"mean\":2}"),
+            "{j}"
+        );
         assert!(j.contains("\"getData\":{\"count\":3,"), "{j}");
         assert!(j.contains("\"extra\":{\"setup_s\":0.25}"), "{j}");
         assert!(j.ends_with("\"rss_kb\":10,\"rss_peak_kb\":20}"), "{j}");
@@ -619,6 +661,80 @@ mod tests {
         let t = r.to_text();
         assert!(t.contains("1.5 ops/s"), "{t}");
         assert!(t.contains("NoNode (-101) x1"), "{t}");
+    }
+
+    /// Every workload, briefly, against an in-process rzk (no fsync).
+    #[test]
+    fn every_workload_runs_against_an_in_process_server() {
+        use crate::server::core::{Core, CoreConfig, Now};
+        use crate::server::{fourlw, net};
+        use std::sync::Arc;
+
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let addr = rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let core = Core::new(
+                CoreConfig::default(),
+                crate::tree::DataTree::new(false),
+                Now {
+                    mono_ms: 1000,
+                    wall_ms: 1,
+                },
+            );
+            let netcfg = net::NetConfig {
+                max_frame: 1 << 20,
+                max_client_cnxns: 0,
+                four_letter: Arc::new(|_: &str| true),
+            };
+            net::spawn(listener, core, netcfg, fourlw::StaticInfo::default(), None)
+                .unwrap()
+                .local_addr
+        });
+        let server = addr.to_string();
+        for w in [
+            "populate",
+            "ready",
+            "read",
+            "write",
+            "mixed",
+            "create-delete",
+            "watch",
+            "connect-storm",
+        ] {
+            let mut a = parse(&[
+                w,
+                "--server",
+                &server,
+                "--sessions",
+                "4",
+                "--inflight",
+                "4",
+                "--znodes",
+                "50",
+                "--count",
+                "20",
+                "--warmup",
+                "0.05",
+                "--duration",
+                "0.2",
+                "--timeout",
+                "20",
+            ])
+            .unwrap();
+            a.pid = Some(std::process::id());
+            let r = run(&a).unwrap_or_else(|e| panic!("{w}: {e}"));
+            assert!(r.ops > 0, "{w}: no operations\n{}", r.to_text());
+            assert_eq!(r.errors, 0, "{w}: errors\n{}", r.to_text());
+            assert!(r.rss_kb.is_some());
+            if w != "ready" {
+                assert!(r.latency.count() > 0 && r.latency.max() > 0, "{w}");
+            }
+        }
+        rt.shutdown_background();
     }
 
     #[test]
