@@ -160,10 +160,13 @@ impl FuzzySnapshot {
         }
     }
 
-    /// Visits up to `budget` more nodes; true once the walk is complete.
+    /// Visits nodes until about `budget` nodes and child names have been
+    /// handled; true once the walk is complete. (A node with a million
+    /// children still orders them in one go.)
     pub fn step(&mut self, tree: &DataTree, budget: usize) -> bool {
         let open = acl::open_acl_unsafe();
-        for _ in 0..budget {
+        let mut spent = 0;
+        while spent < budget {
             let Some(p) = self.stack.pop() else {
                 return true;
             };
@@ -192,6 +195,7 @@ impl FuzzySnapshot {
                 acl: id,
                 stat: n.stat.clone(),
             });
+            spent += 1 + kids.len();
             self.stack.extend(kids.into_iter().rev());
         }
         self.stack.is_empty()
@@ -235,13 +239,16 @@ mod fuzzy_tests {
         t.apply(&txn, &mut Vec::new());
     }
 
-    fn create(p: &str) -> TxnBody {
+    /// A create as the prep stage writes it: the parent's new cversion is
+    /// absolute, which is what makes replaying it over a fuzzy image safe.
+    fn create(t: &DataTree, p: &str) -> TxnBody {
+        let parent = crate::path::parent_key(crate::path::parent(p).unwrap());
         TxnBody::Create(CreateTxn {
             path: p.into(),
             data: Some(Bytes::from_static(b"d")),
             acl: acl::open_acl_unsafe(),
             ephemeral: false,
-            parent_cversion: -1,
+            parent_cversion: t.get(parent).unwrap().stat.cversion + 1,
         })
     }
 
@@ -249,7 +256,8 @@ mod fuzzy_tests {
     fn a_quiet_tree_gives_the_same_nodes_as_a_consistent_snapshot() {
         let mut t = DataTree::new(false);
         for (z, p) in ["/a", "/a/b", "/c", "/a/b/d"].iter().enumerate() {
-            apply(&mut t, z as i64 + 1, op::CREATE, create(p));
+            let body = create(&t, p);
+            apply(&mut t, z as i64 + 1, op::CREATE, body);
         }
         let mut f = FuzzySnapshot::start(&t, vec![(7, 3000)]);
         while !f.step(&t, 2) {}
@@ -265,23 +273,24 @@ mod fuzzy_tests {
         let mut t = DataTree::new(false);
         let mut log = Vec::new();
         for (z, p) in ["/a", "/a/x", "/b", "/b/y"].iter().enumerate() {
-            apply(&mut t, z as i64 + 1, op::CREATE, create(p));
+            let body = create(&t, p);
+            apply(&mut t, z as i64 + 1, op::CREATE, body);
         }
         let mut f = FuzzySnapshot::start(&t, vec![]);
         assert_eq!(f.zxid, 4);
         f.step(&t, 2);
         // Meanwhile: a new node, a deletion and a node under a visited parent.
-        for (z, type_, body) in [
-            (5, op::CREATE, create("/a/z")),
-            (
-                6,
-                op::DELETE,
-                TxnBody::Delete(DeleteTxn {
-                    path: "/b/y".into(),
-                }),
-            ),
-            (7, op::CREATE, create("/c")),
-        ] {
+        let steps: [(i64, i32, &str); 3] = [
+            (5, op::CREATE, "/a/z"),
+            (6, op::DELETE, "/b/y"),
+            (7, op::CREATE, "/c"),
+        ];
+        for (z, type_, p) in steps {
+            let body = if type_ == op::CREATE {
+                create(&t, p)
+            } else {
+                TxnBody::Delete(DeleteTxn { path: p.into() })
+            };
             apply(&mut t, z, type_, body.clone());
             log.push((z, type_, body));
         }

@@ -121,8 +121,7 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let addr = SocketAddr::new(ip, cfg.client_port);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
+        let listener = bind(addr, cfg.client_port_listen_backlog)
             .map_err(|e| format!("cannot bind client port {addr}: {e}"))?;
         let now = Now {
             mono_ms: 1_000,
@@ -155,6 +154,19 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         a.stop();
     }
     Ok(())
+}
+
+/// The client port, with clientPortListenBacklog when set (a larger default
+/// than Java's 50: connection storms should queue, not be retried).
+fn bind(addr: SocketAddr, backlog: i32) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(if backlog > 0 { backlog as u32 } else { 1024 })
 }
 
 async fn wait_for_signal() {
