@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -442,6 +442,9 @@ async fn serve_conn(
         return;
     }
     let mut writer = tokio::spawn(write_loop(wr, rx, backlog.clone()));
+    // Buffered: a frame's length and body (and often the next frames) come
+    // in one read.
+    let mut rd = BufReader::with_capacity(64 << 10, rd);
     tokio::select! {
         res = read_loop(conn, &mut rd, first, &core, net.max_frame, &backlog) => {
             if let Err(why) = res {
@@ -457,7 +460,7 @@ async fn serve_conn(
 
 async fn read_loop(
     conn: ConnId,
-    rd: &mut OwnedReadHalf,
+    rd: &mut BufReader<OwnedReadHalf>,
     first: [u8; 4],
     core: &mpsc::UnboundedSender<CoreMsg>,
     max_frame: usize,
