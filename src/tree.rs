@@ -132,17 +132,7 @@ impl DataTree {
     /// An empty tree: the root and the /zookeeper, /zookeeper/quota and
     /// /zookeeper/config nodes every Java server starts with.
     pub fn new(extended_types: bool) -> DataTree {
-        let mut t = DataTree {
-            nodes: HashMap::new(),
-            ephemerals: HashMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
-            extended_types,
-            data_size: 0,
-            quota_paths: BTreeSet::new(),
-            digest: TreeDigest::new(),
-            last_processed_zxid: 0,
-        };
+        let mut t = DataTree::empty(extended_types, 0);
         let open = Arc::new(acl::open_acl_unsafe());
         let empty = || Some(Bytes::new());
         for p in ["/", special::ZOOKEEPER, special::QUOTA] {
@@ -164,6 +154,21 @@ impl DataTree {
             ),
         );
         t
+    }
+
+    /// No nodes at all, not even the root.
+    fn empty(extended_types: bool, last_zxid: i64) -> DataTree {
+        DataTree {
+            nodes: HashMap::new(),
+            ephemerals: HashMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            extended_types,
+            data_size: 0,
+            quota_paths: BTreeSet::new(),
+            digest: TreeDigest::new(),
+            last_processed_zxid: last_zxid,
+        }
     }
 
     fn insert_node(&mut self, p: &str, node: Node) {
@@ -683,26 +688,15 @@ impl DataTree {
         self.set_quota_stats(quota_path, quota::StatsTrack::counts(count, bytes));
     }
 
-    /// Every node, depth first from the root with each node's children in
-    /// Java's order: the order Java writes a snapshot in. The root's path is
-    /// given as "" there, as Java does.
-    pub fn walk_java_order<'a>(&'a self, mut visit: impl FnMut(&str, &'a Node)) {
-        let mut stack = vec!["/".to_owned()];
-        while let Some(p) = stack.pop() {
-            let Some(n) = self.nodes.get(&p) else {
-                continue;
-            };
-            visit(if p == "/" { "" } else { &p }, n);
-            let base = if p == "/" { "" } else { p.as_str() };
-            let kids: Vec<String> = n
-                .children
-                .iteration_order()
-                .into_iter()
-                .map(|c| format!("{base}/{c}"))
-                .collect();
-            // Reversed, so the first child is visited first.
-            stack.extend(kids.into_iter().rev());
-        }
+    /// The paths of a node's children, in Java's order (the order
+    /// getChildren and snapshots list them in).
+    pub fn child_paths(p: &str, n: &Node) -> Vec<String> {
+        let base = if p == "/" { "" } else { p };
+        n.children
+            .iteration_order()
+            .into_iter()
+            .map(|c| format!("{base}/{c}"))
+            .collect()
     }
 
     /// A tree rebuilt from loaded nodes, parents before children, in the
@@ -713,17 +707,7 @@ impl DataTree {
         extended_types: bool,
         last_zxid: i64,
     ) -> Result<DataTree, String> {
-        let mut t = DataTree {
-            nodes: HashMap::new(),
-            ephemerals: HashMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
-            extended_types,
-            data_size: 0,
-            quota_paths: BTreeSet::new(),
-            digest: TreeDigest::new(),
-            last_processed_zxid: last_zxid,
-        };
+        let mut t = DataTree::empty(extended_types, last_zxid);
         for (p, mut node) in nodes {
             let p = if p.is_empty() { "/".to_owned() } else { p };
             node.children = JavaHashSet::with_initial_capacity(8);

@@ -13,43 +13,12 @@ use crate::persist::digest::DIGEST_VERSION;
 use crate::persist::snapshot::{SnapNode, Snapshot, ZxidDigest, OPEN_ACL_UNSAFE_ID};
 use crate::tree::{DataTree, Node};
 
-/// A snapshot of `tree` and `sessions`, taken at `zxid` (the tree's last
-/// processed zxid: the image is consistent, so its digest is exact).
+/// A snapshot of `tree` and `sessions` as they are (consistent: its digest
+/// is the tree's at its last processed zxid).
 pub fn snapshot_of(tree: &DataTree, sessions: &[(i64, i32)]) -> Snapshot {
-    let open = acl::open_acl_unsafe();
-    let mut ids: HashMap<&[ACL], i64> = HashMap::new();
-    let mut acls = Vec::new();
-    let mut nodes = Vec::with_capacity(tree.node_count());
-    tree.walk_java_order(|p, n| {
-        let id = if n.acl.as_slice() == open.as_slice() {
-            OPEN_ACL_UNSAFE_ID
-        } else {
-            let list: &[ACL] = n.acl.as_slice();
-            let next = acls.len() as i64 + 1;
-            *ids.entry(list).or_insert_with(|| {
-                acls.push((next, list.to_vec()));
-                next
-            })
-        };
-        nodes.push(SnapNode {
-            path: p.to_owned(),
-            data: n.data.clone(),
-            acl: id,
-            stat: n.stat.clone(),
-        });
-    });
-    let mut snap = Snapshot {
-        sessions: sessions.to_vec(),
-        acls,
-        nodes,
-        digest: None,
-    };
-    snap.digest = Some(ZxidDigest {
-        zxid: tree.last_processed_zxid,
-        digest_version: DIGEST_VERSION,
-        digest: snap.tree_digest(),
-    });
-    snap
+    let mut walk = FuzzySnapshot::start(tree, sessions.to_vec());
+    walk.step(tree, usize::MAX);
+    walk.finish(tree)
 }
 
 /// The tree and sessions a snapshot holds.
@@ -182,15 +151,10 @@ impl FuzzySnapshot {
                     next
                 })
             };
-            let base = if p == "/" { "" } else { p.as_str() };
-            let kids: Vec<String> = n
-                .children
-                .iteration_order()
-                .into_iter()
-                .map(|c| format!("{base}/{c}"))
-                .collect();
+            let kids = DataTree::child_paths(&p, n);
             self.nodes.push(SnapNode {
-                path: base.to_owned(),
+                // Java writes the root as "".
+                path: if p == "/" { String::new() } else { p.clone() },
                 data: n.data.clone(),
                 acl: id,
                 stat: n.stat.clone(),
