@@ -216,7 +216,10 @@ async fn core_task(
         start: Instant::now(),
     };
     let mut conns: HashMap<ConnId, ConnLink> = HashMap::new();
-    let mut ticker = tokio::time::interval(Duration::from_millis(50));
+    // Ticks expire sessions and run the container manager; tick at least as
+    // often as znode.container.checkIntervalMs asks (tests set 1 ms).
+    let tick_ms = core.cfg.container_check_interval_ms.clamp(1, 50) as u64;
+    let mut ticker = tokio::time::interval(Duration::from_millis(tick_ms));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut fl_stats = fourlw::Counters::default();
     let mut answered = Vec::new();
