@@ -462,34 +462,33 @@ fn json_path_data(o: &mut String, path: &str, data: Option<&[u8]>) {
     json_data(o, data);
 }
 
+/// The fields every create record starts with: `{"path":..,"data":..,"acl":[..]`.
+fn json_create_head(o: &mut String, path: &str, data: Option<&[u8]>, acl: &[ACL]) {
+    o.push('{');
+    json_path_data(o, path, data);
+    o.push_str(",\"acl\":");
+    json_acl(o, acl);
+}
+
 /// The txn record as a JSON object (field names as in the jute records).
 fn json_body(o: &mut String, type_: i32, body: &TxnBody, entry: Option<&[u8]>) {
     match body {
         TxnBody::Create(c) => {
-            o.push('{');
-            json_path_data(o, &c.path, c.data.as_deref());
-            o.push_str(",\"acl\":");
-            json_acl(o, &c.acl);
+            json_create_head(o, &c.path, c.data.as_deref(), &c.acl);
             o.push_str(&format!(
                 ",\"ephemeral\":{},\"parentCVersion\":{}}}",
                 c.ephemeral, c.parent_cversion
             ));
         }
         TxnBody::CreateTtl(c) => {
-            o.push('{');
-            json_path_data(o, &c.path, c.data.as_deref());
-            o.push_str(",\"acl\":");
-            json_acl(o, &c.acl);
+            json_create_head(o, &c.path, c.data.as_deref(), &c.acl);
             o.push_str(&format!(
                 ",\"parentCVersion\":{},\"ttl\":{}}}",
                 c.parent_cversion, c.ttl
             ));
         }
         TxnBody::CreateContainer(c) => {
-            o.push('{');
-            json_path_data(o, &c.path, c.data.as_deref());
-            o.push_str(",\"acl\":");
-            json_acl(o, &c.acl);
+            json_create_head(o, &c.path, c.data.as_deref(), &c.acl);
             o.push_str(&format!(",\"parentCVersion\":{}}}", c.parent_cversion));
         }
         TxnBody::Delete(d) => {

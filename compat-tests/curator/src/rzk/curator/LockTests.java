@@ -191,13 +191,7 @@ public class LockTests extends CuratorTestBase {
             assertNull(order.poll(), "only one holder at a time");
             releases.get(i).countDown();
         }
-        await("lock directory empty", () -> {
-            try {
-                return admin.getChildren().forPath(lockPath).isEmpty();
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        awaitLockDirEmpty(lockPath);
     }
 
     @Test
@@ -260,13 +254,7 @@ public class LockTests extends CuratorTestBase {
         rw[3].readLock().release();
         assertTrue(rw[1].writeLock().acquire(5, TimeUnit.SECONDS));
         rw[1].writeLock().release();
-        await("lock directory empty", () -> {
-            try {
-                return admin.getChildren().forPath(lockPath).isEmpty();
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        awaitLockDirEmpty(lockPath);
     }
 
     /**
@@ -344,13 +332,7 @@ public class LockTests extends CuratorTestBase {
         releases.get(4).countDown();
         assertEquals(5, poll(granted, "W5"));
         releases.get(5).countDown();
-        await("lock directory empty", () -> {
-            try {
-                return admin.getChildren().forPath(lockPath).isEmpty();
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        awaitLockDirEmpty(lockPath);
     }
 
     @Test
@@ -415,5 +397,10 @@ public class LockTests extends CuratorTestBase {
                 return false;
             }
         });
+    }
+
+    /** Every lock node is gone once every holder has released. */
+    private void awaitLockDirEmpty(String lockPath) throws Exception {
+        awaitZk("lock directory empty", WAIT_S * 1000, () -> admin.getChildren().forPath(lockPath).isEmpty());
     }
 }
