@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # rzk as a drop-in for Apache Curator's curator-test 5.4.0 (TestingServer/TestingCluster).
 #
-#   compat-tests/curator-test-dropin/run.sh               # build the jar, then the suite on rzk and on Java
+#   compat-tests/curator-test-dropin/run.sh               # build the jar, then the suite three ways
 #   TARGET=rzk  compat-tests/curator-test-dropin/run.sh   # only with the drop-in (rzk child processes)
 #   TARGET=java compat-tests/curator-test-dropin/run.sh   # only stock curator-test (in-process Java)
+#   TARGET=java-child ...                                 # only the drop-in running Java (./java-server)
 #   RZK_BIN=/path/to/rzk ...                              # default target/release/rzk
 #
 # 1. Compiles src/main (org.apache.curator.test.{ZooKeeperServerEmbeddedAdapter,
@@ -13,12 +14,14 @@
 # 2. Compiles src/test (JUnit 5; only the stock TestingServer/TestingCluster API).
 # 3. Runs it with the jar AHEAD of curator-test on the classpath (-Ddropin.expect=rzk: the
 #    tests check srvr says "rzk" and that the server is a child process), then without the
-#    jar (-Ddropin.expect=java: stock in-process server).  Both must pass.
+#    jar (-Ddropin.expect=java: stock in-process server), then with the jar and
+#    -Drzk.binary=java-server (-Ddropin.expect=java-child: Java ZooKeeper as the child
+#    process, the out-of-process denominator for suites run through the drop-in).  All must pass.
 # 4. rzk only: a JVM holding a TestingServer is SIGKILLed; its rzk child must die with it.
 # After each JVM, no rzk process may be left: pid files (-Drzk.pidDir) and a /proc scan for
 # the JVM's private java.io.tmpdir; leftovers are reported and killed by PID.
 # Last line: `PASS curator-test-dropin: ...` or `FAIL curator-test-dropin: ...` (exit 1).
-# About 60-90 s.  Outputs (git-ignored) in compat-tests/out/curator-test-dropin/:
+# About 75-120 s.  Outputs (git-ignored) in compat-tests/out/curator-test-dropin/:
 # rzk-curator-test.jar, <kind>/{console.txt,client.log,TEST-*.xml,rzk-logs/,tmp/}, hardkill/.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -32,8 +35,8 @@ SUITE_TIMEOUT=${DROPIN_SUITE_TIMEOUT:-600}
 : "${RZK_BIN:=$REPO/target/release/rzk}"
 NAME=curator-test-dropin
 
-case $TARGET in both | rzk | java) ;; *)
-    echo "run.sh: TARGET must be both, rzk or java, got '$TARGET'" >&2
+case $TARGET in both | rzk | java | java-child) ;; *)
+    echo "run.sh: TARGET must be both, rzk, java or java-child, got '$TARGET'" >&2
     exit 2
     ;;
 esac
@@ -55,11 +58,11 @@ for tool in java javac jar javap python3 flock timeout; do
         exit 2
     }
 done
-if [[ $TARGET != java && ! -x $RZK_BIN ]]; then
+if [[ ($TARGET == both || $TARGET == rzk) && ! -x $RZK_BIN ]]; then
     echo "FAIL $NAME: rzk binary not found at $RZK_BIN (cargo build --release, or set RZK_BIN)"
     exit 2
 fi
-if [[ $TARGET != java ]]; then
+if [[ $TARGET == both || $TARGET == rzk ]]; then
     RZK_BIN=$(cd "$(dirname "$RZK_BIN")" && pwd)/$(basename "$RZK_BIN")
 fi
 
@@ -80,7 +83,7 @@ _dropin_cleanup() {
         kill -KILL "$HOLD_JVM" 2>/dev/null || true
     fi
     local d
-    for d in "$OUT"/rzk "$OUT"/java "$OUT"/hardkill; do
+    for d in "$OUT"/rzk "$OUT"/java "$OUT"/java-child "$OUT"/hardkill; do
         [[ -d $d ]] && reap_strays "$d" >/dev/null
     done
     return 0
@@ -94,7 +97,7 @@ pid_alive() {
     [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
-# reap_strays DIR: rzk processes a finished JVM left behind (pid files in DIR/pids, or a
+# reap_strays DIR: server processes a finished JVM left behind (pid files in DIR/pids, or a
 # command line naming DIR/tmp/, the JVM's java.io.tmpdir).  Prints and SIGKILLs them by PID.
 reap_strays() {
     local dir=$1 f pid cmd found=()
@@ -179,9 +182,10 @@ jvm_flags() {
         -Dorg.slf4j.simpleLogger.showDateTime=true
         -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS
         -Dorg.slf4j.simpleLogger.showThreadName=true)
-    if [[ $kind == rzk ]]; then
-        flags+=(-Drzk.binary="$RZK_BIN" -Drzk.logDir="$dir/rzk-logs" -Drzk.pidDir="$dir/pids")
-    fi
+    case $kind in
+    rzk) flags+=(-Drzk.binary="$RZK_BIN" -Drzk.logDir="$dir/rzk-logs" -Drzk.pidDir="$dir/pids") ;;
+    java-child) flags+=(-Drzk.binary="$HERE/java-server" -Drzk.logDir="$dir/rzk-logs" -Drzk.pidDir="$dir/pids") ;;
+    esac
 }
 
 # ---------------------------------------------------------------- 3. the suite, per kind
@@ -189,7 +193,7 @@ run_suite() { # kind
     local kind=$1 dir=$OUT/$1 rc=0 t0=$SECONDS cp counts=(0 1 0) line strays
     mkdir -p "$dir/tmp"
     cp=$OUT/test-classes
-    [[ $kind == rzk ]] && cp=$cp:$JAR # the drop-in goes AHEAD of curator-test
+    [[ $kind != java ]] && cp=$cp:$JAR # the drop-in goes AHEAD of curator-test
     cp=$cp:$STOCK
     jvm_flags "$kind" "$dir"
     timeout -k 10 "$SUITE_TIMEOUT" java "${flags[@]}" \
@@ -269,14 +273,18 @@ hard_kill_check() {
     reap_strays "$dir" >/dev/null
 }
 
-if [[ $TARGET != java ]]; then
+if [[ $TARGET == both || $TARGET == rzk ]]; then
     echo "$NAME: rzk: drop-in ahead of curator-test, rzk at $RZK_BIN"
     run_suite rzk
     hard_kill_check
 fi
-if [[ $TARGET != rzk ]]; then
+if [[ $TARGET == both || $TARGET == java ]]; then
     echo "$NAME: java: stock curator-test (in-process Apache ZooKeeper)"
     run_suite java
+fi
+if [[ $TARGET == both || $TARGET == java-child ]]; then
+    echo "$NAME: java-child: drop-in ahead of curator-test, Apache ZooKeeper as the child ($HERE/java-server)"
+    run_suite java-child
 fi
 
 summary=""

@@ -46,7 +46,7 @@ class ClusterTests {
 
     @Test
     void threeServerCluster() throws Exception {
-        if (Util.expectRzk()) {
+        if (Util.expectDropIn()) {
             // rzk has no quorum mode: the drop-in refuses clearly, and starts nothing.
             TestingCluster cluster = new TestingCluster(3);
             try {

@@ -1,5 +1,6 @@
 package rzk.dropin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -19,18 +20,25 @@ import org.apache.curator.retry.RetryNTimes;
 
 /**
  * Helpers for the suite.  The tests use only the stock curator-test API (TestingServer,
- * TestingCluster); which server is behind it is set by the classpath, and told to the
- * tests by -Ddropin.expect=rzk|java so they can check they got that one.
+ * TestingCluster); which server is behind it is set by the classpath and -Drzk.binary, and
+ * told to the tests by -Ddropin.expect so they can check they got that one: {@code rzk}
+ * (the drop-in running rzk), {@code java-child} (the drop-in running Java ZooKeeper through
+ * the java-server wrapper) or {@code java} (no drop-in: stock in-process server).
  */
 final class Util {
     private Util() {
     }
 
-    /** "rzk" when rzk-curator-test.jar is ahead of curator-test on the classpath, else "java". */
     static final String EXPECT = System.getProperty("dropin.expect", "rzk");
 
+    /** The server is rzk. */
     static boolean expectRzk() {
         return "rzk".equals(EXPECT);
+    }
+
+    /** rzk-curator-test.jar is ahead of curator-test: servers are child processes. */
+    static boolean expectDropIn() {
+        return "rzk".equals(EXPECT) || "java-child".equals(EXPECT);
     }
 
     /** A four-letter word's reply, or null when nothing accepts the connection. */
@@ -81,20 +89,19 @@ final class Util {
             .collect(Collectors.toList());
     }
 
-    /** Checks that the server on port/dir is the expected kind: rzk (a child process of this
-     *  JVM, "rzk" in srvr's version line) or the stock in-process Java server. Returns the
-     *  rzk child, or null for Java. */
+    /** Checks that the server on port/dir is the expected kind: a child process of this JVM
+     *  (with the drop-in) or the stock in-process server, and rzk ("rzk" in srvr's version
+     *  line) or Java. Returns the child, or null for an in-process server. */
     static ProcessHandle assertServerKind(int port, File dir) {
         String version = versionLine(port);
         List<ProcessHandle> children = childrenFor(dir);
-        if (expectRzk()) {
-            assertTrue(version.contains("rzk"), "expected rzk, srvr says: " + version);
-            assertTrue(children.size() == 1, "expected one rzk child process for " + dir + ", found "
+        assertEquals(expectRzk(), version.contains("rzk"), "expected " + EXPECT + ", srvr says: " + version);
+        if (expectDropIn()) {
+            assertTrue(children.size() == 1, "expected one child process for " + dir + ", found "
                 + children.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
                 .collect(Collectors.toList()));
             return children.get(0);
         }
-        assertTrue(!version.contains("rzk"), "expected stock Java ZooKeeper, srvr says: " + version);
         assertTrue(children.isEmpty(), "expected no child process for " + dir);
         return null;
     }

@@ -73,6 +73,8 @@ final class RzkChildProcess {
 
     static final String CONFIG_FILE_NAME = "rzk-zoo.cfg";
     static final String LOG_FILE_NAME = "rzk-server.log";
+    /** What ZooKeeper's four-letter words answer while the server is not yet serving. */
+    private static final String NOT_SERVING = "not currently serving requests";
 
     /** Children not yet stopped; the shutdown hook stops them. */
     private static final Set<RzkChildProcess> LIVE = ConcurrentHashMap.newKeySet();
@@ -245,8 +247,9 @@ final class RzkChildProcess {
                     + exitValueOrUnknown() + " before serving on port " + spec.getPort()
                     + " (" + configFile + "); last lines of " + logFile + ":\n" + logTail(20));
             }
-            // Linux: the child owns a socket listening on the port, and it accepts: serving,
-            // and nothing was sent (no request shows up in the server's counters).
+            // Linux: the child owns a socket listening on the port, it accepts, and srvr does
+            // not say "not currently serving" (Java listens before it has loaded its
+            // database; rzk binds only once it can serve).
             // Elsewhere (/proc cannot tell): any answer to srvr.
             int owner = listenerOwner(pid, spec.getPort());
             if (owner == OWNER_UNKNOWN) {
@@ -257,9 +260,14 @@ final class RzkChildProcess {
                     return;
                 }
             } else if (owner == OWNER_CHILD) {
-                if (accepts(spec.getHostname(), spec.getPort()) && process.isAlive()) {
-                    ready = "listening (pid " + pid + " owns the listening socket)";
-                    return;
+                if (accepts(spec.getHostname(), spec.getPort())) {
+                    String reply = fourLetterWord(spec.getHostname(), spec.getPort(), "srvr");
+                    if (reply != null && reply.contains(NOT_SERVING)) {
+                        why = "srvr says: " + NOT_SERVING;
+                    } else if (process.isAlive()) {
+                        ready = "listening (pid " + pid + " owns the listening socket)";
+                        return;
+                    }
                 }
             } else if (owner == OWNER_OTHER && process.isAlive()) {
                 why = "port " + spec.getPort() + " is held by another process";
