@@ -8,12 +8,20 @@
 //! table size), and within a bucket in insertion order; the table doubles
 //! once it is more than three quarters full and never shrinks.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+use crate::fasthash::HashMap;
 
 /// Java's String.hashCode.
 pub fn string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    let step = |h: i32, c: i32| h.wrapping_mul(31).wrapping_add(c);
+    if s.is_ascii() {
+        // One UTF-16 unit per byte: the common case, without the decoding.
+        s.bytes().fold(0i32, |h, b| step(h, i32::from(b)))
+    } else {
+        s.encode_utf16().fold(0i32, |h, c| step(h, i32::from(c)))
+    }
 }
 
 /// HashMap's bucket for a key hash in a table of `cap` (a power of two).
@@ -65,8 +73,9 @@ pub fn insertion_order(hashes: &[i32], initial_capacity: usize) -> Vec<usize> {
 /// insertion sequence and the table size the set has grown to.
 #[derive(Debug, Clone, Default)]
 pub struct JavaHashSet {
-    /// Member -> (insertion sequence, Java hash).
-    members: HashMap<String, (u64, i32)>,
+    /// Member -> (insertion sequence, Java hash). Shared strings, so that
+    /// a snapshot walk can hold on to a big set's names cheaply.
+    members: HashMap<Arc<str>, (u64, i32)>,
     /// The table size; 0 until the first insert allocates it.
     capacity: usize,
     /// The table size the first insert allocates (0 means Java's default, 16).
@@ -86,15 +95,19 @@ impl JavaHashSet {
     }
 
     pub fn insert(&mut self, s: &str) {
-        if self.members.contains_key(s) {
-            return;
+        let h = string_hash(s);
+        // Inserting a member twice is rare (callers check first): one lookup
+        // with an owned key beats a second lookup for every new member.
+        match self.members.entry(Arc::from(s)) {
+            Entry::Occupied(_) => return,
+            Entry::Vacant(v) => {
+                v.insert((self.next_seq, h));
+            }
         }
         if self.capacity == 0 {
             self.capacity = if self.initial == 0 { 16 } else { self.initial };
             self.chains = vec![0; self.capacity];
         }
-        let h = string_hash(s);
-        self.members.insert(s.to_owned(), (self.next_seq, h));
         self.next_seq += 1;
         let b = bucket(h, self.capacity);
         self.chains[b] += 1;
@@ -139,19 +152,30 @@ impl JavaHashSet {
 
     /// Members in no particular order (cheaper than `iteration_order`).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.members.keys().map(String::as_str)
+        self.members.keys().map(|k| &**k)
     }
 
     /// The set's iteration order.
     pub fn iteration_order(&self) -> Vec<&str> {
+        self.ordered().into_iter().map(|k| &**k).collect()
+    }
+
+    /// The set's iteration order, as shared strings that outlive a borrow
+    /// of the set.
+    pub fn iteration_order_shared(&self) -> Vec<Arc<str>> {
+        self.ordered().into_iter().cloned().collect()
+    }
+
+    fn ordered(&self) -> Vec<&Arc<str>> {
         let cap = self.capacity.max(1);
-        let mut v: Vec<(&str, u64, i32)> = self
+        let mut v: Vec<((usize, u64), &Arc<str>)> = self
             .members
             .iter()
-            .map(|(k, (seq, h))| (k.as_str(), *seq, *h))
+            .map(|(k, &(seq, h))| ((bucket(h, cap), seq), k))
             .collect();
-        v.sort_by_key(|&(_, seq, h)| (bucket(h, cap), seq));
-        v.into_iter().map(|(k, _, _)| k).collect()
+        // Sequence numbers are unique: no two keys are equal.
+        v.sort_unstable_by_key(|&(key, _)| key);
+        v.into_iter().map(|(_, k)| k).collect()
     }
 
     /// The iteration order of `clone()` of the set, which Java iterates

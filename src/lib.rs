@@ -17,6 +17,7 @@
 //! - [`acl`]: authentication schemes and permission checks.
 //! - [`path`]: znode path validation.
 //! - [`javahash`]: Java's HashSet iteration order, where clients can see it.
+//! - [`fasthash`]: the hash tables of the hot paths (foldhash, not SipHash).
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
@@ -29,6 +30,7 @@ pub mod acl;
 pub mod bench;
 pub mod client;
 pub mod config;
+pub mod fasthash;
 pub mod javahash;
 pub mod jute;
 pub mod path;

@@ -4,11 +4,12 @@
 //! Pure data, no I/O. Applying a transaction returns what changed (for the
 //! watch manager) alongside the result the reply is built from.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::fasthash::HashMap;
 use crate::javahash::JavaHashSet;
 use crate::jute::data::{Stat, StatPersisted, ACL};
 use crate::persist::digest::{self, TreeDigest};
@@ -22,7 +23,57 @@ pub struct Node {
     pub acl: Arc<Vec<ACL>>,
     pub stat: StatPersisted,
     /// In Java's HashSet order, which getChildren exposes.
-    pub children: JavaHashSet,
+    pub children: Children,
+}
+
+/// A node's child names. Most nodes are leaves, so the set (about 100
+/// bytes even when empty) is allocated when the first child arrives; it
+/// then stays, as Java's does, keeping the table size it grew to.
+#[derive(Debug, Clone, Default)]
+pub struct Children(Option<Box<JavaHashSet>>);
+
+impl Children {
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |s| s.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.as_ref().is_some_and(|s| s.contains(name))
+    }
+
+    pub fn insert(&mut self, name: &str) {
+        // DataNode creates its set as `new HashSet<>(8)`.
+        self.0
+            .get_or_insert_with(|| Box::new(JavaHashSet::with_initial_capacity(8)))
+            .insert(name);
+    }
+
+    pub fn remove(&mut self, name: &str) -> bool {
+        self.0.as_mut().is_some_and(|s| s.remove(name))
+    }
+
+    /// Names in no particular order (cheaper than `iteration_order`).
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().flat_map(|s| s.iter())
+    }
+
+    /// Names in Java's iteration order.
+    pub fn iteration_order(&self) -> Vec<&str> {
+        self.0
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.iteration_order())
+    }
+
+    /// Names in Java's iteration order, shared (no copy of the names).
+    pub fn iteration_order_shared(&self) -> Vec<Arc<str>> {
+        self.0
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.iteration_order_shared())
+    }
 }
 
 impl Node {
@@ -31,8 +82,7 @@ impl Node {
             data,
             acl,
             stat,
-            // DataNode creates its set as `new HashSet<>(8)`.
-            children: JavaHashSet::with_initial_capacity(8),
+            children: Children::default(),
         }
     }
 
@@ -91,7 +141,44 @@ pub struct DataTree {
     quota_paths: BTreeSet<String>,
     /// Java's tree digest: the sum of every node's digest, kept current.
     digest: TreeDigest,
+    acls: AclLists,
     pub last_processed_zxid: i64,
+}
+
+/// The ACL lists nodes use, each stored once, as Java's
+/// ReferenceCountedACLCache does: most nodes share a handful of lists.
+#[derive(Default)]
+struct AclLists {
+    lists: HashMap<Vec<ACL>, Arc<Vec<ACL>>>,
+    /// Size at which lists no node uses any more are dropped.
+    purge_at: usize,
+}
+
+impl AclLists {
+    fn intern(&mut self, acl: &[ACL]) -> Arc<Vec<ACL>> {
+        match self.lists.get(acl) {
+            Some(a) => a.clone(),
+            None => self.insert(Arc::new(acl.to_vec())),
+        }
+    }
+
+    fn intern_shared(&mut self, acl: Arc<Vec<ACL>>) -> Arc<Vec<ACL>> {
+        match self.lists.get(acl.as_slice()) {
+            Some(a) => a.clone(),
+            None => self.insert(acl),
+        }
+    }
+
+    fn insert(&mut self, acl: Arc<Vec<ACL>>) -> Arc<Vec<ACL>> {
+        if self.lists.len() >= self.purge_at {
+            // Only the table holds them: unused. Amortised over the inserts
+            // that doubled the table since the last purge.
+            self.lists.retain(|_, a| Arc::strong_count(a) > 1);
+            self.purge_at = (2 * self.lists.len()).max(64);
+        }
+        self.lists.insert(acl.to_vec(), acl.clone());
+        acl
+    }
 }
 
 /// A child was created: the parent's cversion moves to `cversion` (-1: one
@@ -159,19 +246,21 @@ impl DataTree {
     /// No nodes at all, not even the root.
     fn empty(extended_types: bool, last_zxid: i64) -> DataTree {
         DataTree {
-            nodes: HashMap::new(),
-            ephemerals: HashMap::new(),
+            nodes: HashMap::default(),
+            ephemerals: HashMap::default(),
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
             extended_types,
             data_size: 0,
             quota_paths: BTreeSet::new(),
             digest: TreeDigest::new(),
+            acls: AclLists::default(),
             last_processed_zxid: last_zxid,
         }
     }
 
-    fn insert_node(&mut self, p: &str, node: Node) {
+    fn insert_node(&mut self, p: &str, mut node: Node) {
+        node.acl = self.acls.intern_shared(node.acl);
         if p != "/" {
             let parent = path::parent_key(path::parent(p).unwrap_or(""));
             if let Some(par) = self.nodes.get_mut(parent) {
@@ -470,7 +559,7 @@ impl DataTree {
             advance_cversion(&mut parent.stat, parent_cversion, zxid);
             parent.children.insert(child);
         });
-        let node_acl = Arc::new(acl.to_vec());
+        let node_acl = self.acls.intern(acl);
         let node = Node::new(
             data.clone(),
             node_acl.clone(),
@@ -589,9 +678,10 @@ impl DataTree {
     }
 
     fn set_acl(&mut self, p: &str, acl: &[ACL], version: i32) -> Result<Stat, ErrorCode> {
+        let acl = self.acls.intern(acl);
         self.update_node(p, |n| {
             n.stat.aversion = version;
-            n.acl = Arc::new(acl.to_vec());
+            n.acl = acl;
         })
         .ok_or(ErrorCode::NoNode)?;
         Ok(self.client_stat(&self.nodes[p]))
@@ -688,64 +778,87 @@ impl DataTree {
         self.set_quota_stats(quota_path, quota::StatsTrack::counts(count, bytes));
     }
 
-    /// The paths of a node's children, in Java's order (the order
-    /// getChildren and snapshots list them in).
-    pub fn child_paths(p: &str, n: &Node) -> Vec<String> {
-        let base = if p == "/" { "" } else { p };
-        n.children
-            .iteration_order()
-            .into_iter()
-            .map(|c| format!("{base}/{c}"))
-            .collect()
-    }
-
     /// A tree rebuilt from loaded nodes, parents before children, in the
     /// order they are given (which decides the children's Java order, as
     /// it does when Java loads a snapshot). "" names the root.
     pub fn from_nodes(
-        nodes: impl IntoIterator<Item = (String, Node)>,
+        nodes: impl IntoIterator<Item = Result<(String, Node), String>>,
         extended_types: bool,
         last_zxid: i64,
     ) -> Result<DataTree, String> {
-        let mut t = DataTree::empty(extended_types, last_zxid);
-        for (p, mut node) in nodes {
-            let p = if p.is_empty() { "/".to_owned() } else { p };
-            node.children = JavaHashSet::with_initial_capacity(8);
-            if p != "/" {
-                let parent = path::parent_key(path::parent(&p).unwrap_or(""));
-                let par = t
-                    .nodes
-                    .get_mut(parent)
-                    .ok_or_else(|| format!("node {p} comes before its parent"))?;
-                par.children.insert(path::name(&p));
-            }
-            let eo = node.stat.ephemeral_owner;
-            match owner::kind(eo, extended_types) {
-                owner::Kind::Container => {
-                    t.containers.insert(p.clone());
-                }
-                owner::Kind::Ttl => {
-                    t.ttls.insert(p.clone());
-                }
-                owner::Kind::Normal => t.ephemerals.entry(eo).or_default().insert(&p),
-                owner::Kind::Void => {}
-            }
-            t.data_size += (p.len() + node.data_len()) as u64;
-            t.digest.add(node_digest_of(&p, &node));
-            t.nodes.insert(p, node);
+        let nodes = nodes.into_iter();
+        let mut b = TreeBuilder::new(extended_types, last_zxid, nodes.size_hint().0);
+        for item in nodes {
+            let (p, node) = item?;
+            b.add(p, node)?;
         }
+        b.finish()
+    }
+    /// Every path in the tree, for dumps.
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        self.nodes.keys()
+    }
+}
+
+/// [`DataTree::from_nodes`] a node at a time, for a loader that gets the
+/// nodes in pieces.
+pub struct TreeBuilder {
+    t: DataTree,
+}
+
+impl TreeBuilder {
+    pub fn new(extended_types: bool, last_zxid: i64, expected_nodes: usize) -> TreeBuilder {
+        let mut t = DataTree::empty(extended_types, last_zxid);
+        t.nodes.reserve(expected_nodes);
+        TreeBuilder { t }
+    }
+
+    /// Adds a node; its parent must be there already.
+    pub fn add(&mut self, p: String, mut node: Node) -> Result<(), String> {
+        let t = &mut self.t;
+        let p = if p.is_empty() { "/".to_owned() } else { p };
+        node.children = Children::default();
+        if p != "/" {
+            let parent = path::parent_key(path::parent(&p).unwrap_or(""));
+            let par = t
+                .nodes
+                .get_mut(parent)
+                .ok_or_else(|| format!("node {p} comes before its parent"))?;
+            par.children.insert(path::name(&p));
+        }
+        let eo = node.stat.ephemeral_owner;
+        match owner::kind(eo, t.extended_types) {
+            owner::Kind::Container => {
+                t.containers.insert(p.clone());
+            }
+            owner::Kind::Ttl => {
+                t.ttls.insert(p.clone());
+            }
+            owner::Kind::Normal => t.ephemerals.entry(eo).or_default().insert(&p),
+            owner::Kind::Void => {}
+        }
+        node.acl = t.acls.intern_shared(node.acl);
+        t.data_size += (p.len() + node.data_len()) as u64;
+        t.digest.add(node_digest_of(&p, &node));
+        t.nodes.insert(p, node);
+        Ok(())
+    }
+
+    /// The tree, with the server's own nodes added should the image lack
+    /// them, and quota stats recounted.
+    pub fn finish(self) -> Result<DataTree, String> {
+        let mut t = self.t;
         if !t.nodes.contains_key("/") {
             return Err("no root node".into());
         }
-        // The server's own nodes, should the image lack them.
-        let base = DataTree::new(extended_types);
+        let base = DataTree::new(t.extended_types);
         for p in ["/zookeeper", special::QUOTA, special::CONFIG] {
             if !t.nodes.contains_key(p) {
                 let node = base.nodes[p].clone();
                 t.insert_node(
                     p,
                     Node {
-                        children: JavaHashSet::with_initial_capacity(8),
+                        children: Children::default(),
                         ..node
                     },
                 );
@@ -763,11 +876,6 @@ impl DataTree {
             t.recount_quota(&q);
         }
         Ok(t)
-    }
-
-    /// Every path in the tree, for dumps.
-    pub fn paths(&self) -> impl Iterator<Item = &String> {
-        self.nodes.keys()
     }
 }
 

@@ -7,7 +7,9 @@
 //! persistent ones stay; recursive ones also fire for descendants, but never
 //! with NodeChildrenChanged. Watchers are connections.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fasthash::{HashMap, HashSet};
 
 use std::sync::Arc;
 

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use crate::acl;
 use crate::jute::data::ACL;
 use crate::persist::digest::DIGEST_VERSION;
-use crate::persist::snapshot::{SnapNode, Snapshot, ZxidDigest, OPEN_ACL_UNSAFE_ID};
-use crate::tree::{DataTree, Node};
+use crate::persist::snapshot::{
+    self, Part, SnapNode, Snapshot, SnapshotError, ZxidDigest, OPEN_ACL_UNSAFE_ID,
+};
+use crate::tree::{DataTree, Node, TreeBuilder};
 
 /// A snapshot of `tree` and `sessions` as they are (consistent: its digest
 /// is the tree's at its last processed zxid).
@@ -27,28 +29,110 @@ pub fn load(
     zxid: i64,
     extended_types: bool,
 ) -> Result<(DataTree, Vec<(i64, i32)>), String> {
-    let open = Arc::new(acl::open_acl_unsafe());
-    let lists: HashMap<i64, Arc<Vec<ACL>>> = snap
-        .acls
-        .into_iter()
-        .map(|(id, l)| (id, Arc::new(l)))
-        .collect();
-    let mut nodes = Vec::with_capacity(snap.nodes.len());
+    let mut loader = Loader::new(snap.acls, zxid, extended_types, snap.nodes.len());
     for n in snap.nodes {
+        loader.add(n)?;
+    }
+    Ok((loader.finish()?, snap.sessions))
+}
+
+/// Why [`load_file`] failed.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file is not a whole snapshot (an older one may do).
+    Read(SnapshotError),
+    /// The snapshot reads back whole but does not make a tree.
+    Image(String),
+}
+
+/// What [`load_file`] found: the tree, the sessions and the digest.
+pub type Loaded = (DataTree, Vec<(i64, i32)>, Option<ZxidDigest>);
+
+/// Nodes per piece handed from the decoding thread to the building one.
+const LOAD_BATCH: usize = 4096;
+
+/// Loads the snapshot file at `path` (named for `zxid`): one thread decodes
+/// and checks the file while this one builds the tree from what it has
+/// decoded so far, which on two cores takes about the time of the slower.
+pub fn load_file(
+    path: &std::path::Path,
+    zxid: i64,
+    extended_types: bool,
+) -> Result<Loaded, LoadError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(8);
+    let file = path.to_owned();
+    let reader = std::thread::Builder::new()
+        .name("rzk-snap-read".into())
+        .spawn(move || {
+            // A send fails only once the builder has given up: finish
+            // reading anyway, so the error reported is the file's if any.
+            snapshot::read_streaming(&file, LOAD_BATCH, |part| {
+                let _ = tx.send(part);
+            })
+        })
+        .map_err(|e| LoadError::Image(format!("cannot start a thread: {e}")))?;
+    let mut loader: Option<Loader> = None;
+    let mut sessions = Vec::new();
+    let mut built: Result<(), String> = Ok(());
+    for part in rx.iter() {
+        match part {
+            Part::Header { sessions: s, acls } => {
+                sessions = s;
+                loader = Some(Loader::new(acls, zxid, extended_types, 0));
+            }
+            Part::Nodes(nodes) => {
+                let Some(l) = loader.as_mut() else { continue };
+                built = nodes.into_iter().try_for_each(|n| l.add(n));
+                if built.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(rx);
+    let digest = reader
+        .join()
+        .map_err(|_| LoadError::Image("the snapshot reader panicked".into()))?
+        .map_err(LoadError::Read)?;
+    built.map_err(LoadError::Image)?;
+    let loader = loader.ok_or_else(|| LoadError::Image("no snapshot header".into()))?;
+    let tree = loader.finish().map_err(LoadError::Image)?;
+    Ok((tree, sessions, digest))
+}
+
+/// Builds a tree from a snapshot's ACL cache and nodes.
+struct Loader {
+    open: Arc<Vec<ACL>>,
+    lists: HashMap<i64, Arc<Vec<ACL>>>,
+    tree: TreeBuilder,
+}
+
+impl Loader {
+    fn new(acls: Vec<(i64, Vec<ACL>)>, zxid: i64, extended_types: bool, nodes: usize) -> Loader {
+        Loader {
+            open: Arc::new(acl::open_acl_unsafe()),
+            lists: acls.into_iter().map(|(id, l)| (id, Arc::new(l))).collect(),
+            tree: TreeBuilder::new(extended_types, zxid, nodes),
+        }
+    }
+
+    fn add(&mut self, n: SnapNode) -> Result<(), String> {
         let acl = if n.acl == OPEN_ACL_UNSAFE_ID {
-            open.clone()
+            self.open.clone()
         } else {
-            lists.get(&n.acl).cloned().ok_or_else(|| {
+            self.lists.get(&n.acl).cloned().ok_or_else(|| {
                 format!(
                     "node {} refers to ACL {} the snapshot does not have",
                     n.path, n.acl
                 )
             })?
         };
-        nodes.push((n.path, Node::loaded(n.data, acl, n.stat)));
+        self.tree.add(n.path, Node::loaded(n.data, acl, n.stat))
     }
-    let tree = DataTree::from_nodes(nodes, extended_types, zxid)?;
-    Ok((tree, snap.sessions))
+
+    fn finish(self) -> Result<DataTree, String> {
+        self.tree.finish()
+    }
 }
 
 #[cfg(test)]
@@ -110,11 +194,22 @@ mod tests {
 pub struct FuzzySnapshot {
     pub zxid: i64,
     sessions: Vec<(i64, i32)>,
-    /// Paths still to visit, depth first.
-    stack: Vec<String>,
+    /// The root is still to visit.
+    root_pending: bool,
+    /// Children still to visit, depth first: the top frame's come next.
+    stack: Vec<PendingChildren>,
     acl_ids: HashMap<Vec<ACL>, i64>,
     acls: Vec<(i64, Vec<ACL>)>,
     nodes: Vec<SnapNode>,
+}
+
+/// A visited node's children, named when it was visited (ones created
+/// since are left to replay; ones deleted since are skipped).
+struct PendingChildren {
+    /// The parent's path, "" for the root.
+    base: String,
+    /// Child names in reverse Java order: the next is at the end.
+    names: Vec<Arc<str>>,
 }
 
 impl FuzzySnapshot {
@@ -122,21 +217,39 @@ impl FuzzySnapshot {
         FuzzySnapshot {
             zxid: tree.last_processed_zxid,
             sessions,
-            stack: vec!["/".to_owned()],
+            root_pending: true,
+            stack: Vec::new(),
             acl_ids: HashMap::new(),
             acls: Vec::new(),
             nodes: Vec::with_capacity(tree.node_count()),
         }
     }
 
-    /// Visits nodes until about `budget` nodes and child names have been
-    /// handled; true once the walk is complete. (A node with a million
-    /// children still orders them in one go.)
+    /// The next path to visit, if any.
+    fn next_path(&mut self) -> Option<String> {
+        if std::mem::take(&mut self.root_pending) {
+            return Some("/".to_owned());
+        }
+        loop {
+            let top = self.stack.last_mut()?;
+            match top.names.pop() {
+                Some(name) => return Some(format!("{}/{name}", top.base)),
+                None => {
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+
+    /// Visits nodes until about `budget` nodes have been handled (ordering
+    /// a node's children counts a quarter per child); true once the walk is
+    /// complete. A node with a million children has them ordered in one
+    /// go, but their paths are made and visited a slice at a time.
     pub fn step(&mut self, tree: &DataTree, budget: usize) -> bool {
         let open = acl::open_acl_unsafe();
         let mut spent = 0;
         while spent < budget {
-            let Some(p) = self.stack.pop() else {
+            let Some(p) = self.next_path() else {
                 return true;
             };
             // Deleted since it was queued: recovery's replay deletes it too.
@@ -151,18 +264,22 @@ impl FuzzySnapshot {
                     next
                 })
             };
-            let kids = DataTree::child_paths(&p, n);
+            spent += 1 + n.children.len() / 4;
+            if !n.children.is_empty() {
+                let mut names = n.children.iteration_order_shared();
+                names.reverse();
+                let base = if p == "/" { String::new() } else { p.clone() };
+                self.stack.push(PendingChildren { base, names });
+            }
             self.nodes.push(SnapNode {
                 // Java writes the root as "".
-                path: if p == "/" { String::new() } else { p.clone() },
+                path: if p == "/" { String::new() } else { p },
                 data: n.data.clone(),
                 acl: id,
                 stat: n.stat.clone(),
             });
-            spent += 1 + kids.len();
-            self.stack.extend(kids.into_iter().rev());
         }
-        self.stack.is_empty()
+        !self.root_pending && self.stack.iter().all(|f| f.names.is_empty())
     }
 
     /// The finished snapshot; `tree` is the tree as the walk ends.

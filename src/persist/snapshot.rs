@@ -768,6 +768,37 @@ impl<R: BufRead> Read for SnappyReader<R> {
 /// the digest is a snapshot without a digest; bytes after the last seal
 /// are ignored; the header's version and dbid are not checked.
 pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let mut snap = Snapshot::default();
+    snap.digest = read_streaming(path, usize::MAX, |part| match part {
+        Part::Header { sessions, acls } => {
+            snap.sessions = sessions;
+            snap.acls = acls;
+        }
+        Part::Nodes(mut nodes) => snap.nodes.append(&mut nodes),
+    })?;
+    Ok(snap)
+}
+
+/// A piece of a snapshot as [`read_streaming`] hands it out, in file order.
+pub enum Part {
+    /// Everything before the nodes.
+    Header {
+        sessions: Vec<(i64, i32)>,
+        acls: Vec<(i64, Vec<ACL>)>,
+    },
+    /// The next nodes, in file order.
+    Nodes(Vec<SnapNode>),
+}
+
+/// [`read`], handing the snapshot to `sink` as it is decoded (nodes in
+/// batches of `batch`), so that a consumer can build from it meanwhile.
+/// Returns the digest. On an error, what `sink` was given must be thrown
+/// away: the file as a whole is not a snapshot.
+pub fn read_streaming(
+    path: &Path,
+    batch: usize,
+    mut sink: impl FnMut(Part),
+) -> Result<Option<ZxidDigest>, SnapshotError> {
     let io_err = |source| SnapshotError::Io {
         path: path.to_owned(),
         source,
@@ -778,7 +809,7 @@ pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
         .unwrap_or_default();
     let compression = Compression::from_file_name(&name);
     let file = File::open(path).map_err(io_err)?;
-    read_from(file, compression).map_err(|f| match f.kind {
+    read_from(file, compression, batch.max(1), &mut sink).map_err(|f| match f.kind {
         FailKind::Io(source) => io_err(source),
         FailKind::Corrupt(what) => SnapshotError::Corrupt {
             path: path.to_owned(),
@@ -963,7 +994,12 @@ impl<R: Read> Source<R> {
     }
 }
 
-fn read_from(file: File, compression: Compression) -> Result<Snapshot, Fail> {
+fn read_from(
+    file: File,
+    compression: Compression,
+    batch: usize,
+    sink: &mut dyn FnMut(Part),
+) -> Result<Option<ZxidDigest>, Fail> {
     let inner: Box<dyn Read> = match compression {
         Compression::None => Box::new(file),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
@@ -977,7 +1013,7 @@ fn read_from(file: File, compression: Compression) -> Result<Snapshot, Fail> {
         pos: 0,
     };
     let mut section = "file header";
-    let result = decode(&mut src, &mut section, compression);
+    let result = decode(&mut src, &mut section, compression, batch, sink);
     result.map_err(|e| Fail {
         offset: src.pos,
         kind: match e {
@@ -1006,7 +1042,9 @@ fn decode<R: Read>(
     src: &mut Source<R>,
     section: &mut &'static str,
     compression: Compression,
-) -> Result<Snapshot, RErr> {
+    batch: usize,
+    sink: &mut dyn FnMut(Part),
+) -> Result<Option<ZxidDigest>, RErr> {
     let magic = src.i32()?;
     if magic != SNAP_MAGIC {
         let hint = match compression {
@@ -1052,9 +1090,11 @@ fn decode<R: Read>(
         acls.push((id, list));
     }
 
+    sink(Part::Header { sessions, acls });
+
     *section = "node list";
     let mut nodes: Vec<SnapNode> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: crate::fasthash::HashSet<String> = Default::default();
     loop {
         let Some(path) = src.string("node path")? else {
             return Err(RErr::Bad("null node path".into()));
@@ -1085,6 +1125,12 @@ fn decode<R: Read>(
             acl,
             stat,
         });
+        if nodes.len() >= batch {
+            sink(Part::Nodes(std::mem::take(&mut nodes)));
+        }
+    }
+    if !nodes.is_empty() {
+        sink(Part::Nodes(nodes));
     }
 
     *section = "checksum seal";
@@ -1101,12 +1147,7 @@ fn decode<R: Read>(
         *section = "checksum seal after the digest";
         src.seal("after the digest")?;
     }
-    Ok(Snapshot {
-        sessions,
-        acls,
-        nodes,
-        digest,
-    })
+    Ok(digest)
 }
 
 fn read_digest<R: Read>(src: &mut Source<R>) -> Result<ZxidDigest, RErr> {

@@ -52,6 +52,15 @@ impl StoreConfig {
         }
     }
 
+    /// Fails unless a file can be created in the snapshot directory.
+    pub fn check_snap_dir_writable(&self) -> io::Result<()> {
+        let probe = self
+            .snap_dir
+            .join(format!(".rzk-write-probe.{}", std::process::id()));
+        std::fs::File::create(&probe)?;
+        std::fs::remove_file(&probe)
+    }
+
     /// Creates the version-2 directories if they are missing.
     pub fn create_dirs(&self) -> io::Result<()> {
         std::fs::create_dir_all(&self.snap_dir)?;
@@ -70,6 +79,9 @@ pub struct Recovered {
     pub replayed: usize,
     /// Replayed transactions whose logged digest disagreed with the tree.
     pub digest_mismatches: usize,
+    /// Where the time went: loading the snapshot, replaying the logs.
+    pub load_ms: u128,
+    pub replay_ms: u128,
 }
 
 /// Loads the newest snapshot that reads back whole (older ones when it does
@@ -80,7 +92,8 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
     let mut snaps = files::list_snapshots(&cfg.snap_dir)
         .map_err(|e| format!("cannot list {}: {e}", cfg.snap_dir.display()))?;
     snaps.reverse();
-    let mut loaded: Option<(Snapshot, i64, PathBuf)> = None;
+    let t_load = Instant::now();
+    let mut loaded = None;
     for p in snaps.iter().take(100) {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let Some(zxid) = snapshot::zxid_from_file_name(name) else {
@@ -90,26 +103,29 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
             tracing::warn!("skipping invalid snapshot {}", p.display());
             continue;
         }
-        match snapshot::read(p) {
-            Ok(s) => {
-                loaded = Some((s, zxid, p.clone()));
+        tracing::info!("loading snapshot {}", p.display());
+        match image::load_file(p, zxid, extended_types) {
+            Ok(l) => {
+                loaded = Some((l, zxid));
                 break;
             }
-            Err(e) => tracing::warn!(
-                "cannot use snapshot {}: {e}; trying an older one",
-                p.display()
-            ),
+            Err(image::LoadError::Read(e)) => {
+                tracing::warn!(
+                    "cannot use snapshot {}: {e}; trying an older one",
+                    p.display()
+                )
+            }
+            Err(image::LoadError::Image(e)) => {
+                return Err(format!("snapshot {}: {e}", p.display()))
+            }
         }
     }
     // A snapshot's digest is the tree's at some zxid at or after the
     // snapshot's own (later for a fuzzy one): checked when replay gets there.
     let mut snap_digest = None;
     let (mut tree, sessions, snapshot_zxid) = match loaded {
-        Some((snap, zxid, path)) => {
-            tracing::info!("loading snapshot {}", path.display());
-            snap_digest = snap.digest.filter(|d| d.zxid >= zxid);
-            let (tree, sessions) = image::load(snap, zxid, extended_types)
-                .map_err(|e| format!("snapshot {}: {e}", path.display()))?;
+        Some(((tree, sessions, digest), zxid)) => {
+            snap_digest = digest.filter(|d| d.zxid >= zxid);
             (tree, sessions, zxid)
         }
         None => {
@@ -125,6 +141,8 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
             (DataTree::new(extended_types), Vec::new(), 0)
         }
     };
+    let load_ms = t_load.elapsed().as_millis();
+    let t_replay = Instant::now();
     let mut sessions: std::collections::BTreeMap<i64, i32> = sessions.into_iter().collect();
     let mut it = TxnLogIterator::open(&cfg.log_dir, tree.last_processed_zxid + 1)
         .map_err(|e| e.to_string())?;
@@ -196,6 +214,8 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
         snapshot_zxid,
         replayed,
         digest_mismatches,
+        load_ms,
+        replay_ms: t_replay.elapsed().as_millis(),
     })
 }
 

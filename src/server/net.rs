@@ -132,6 +132,10 @@ pub struct Persistence {
     /// Snapshot after about this many transactions (Java's snapCount:
     /// randomly between half and all of it).
     pub snap_count: u64,
+    /// Snapshot what was recovered as soon as serving starts (Java's
+    /// startup snapshot, but walked between requests instead of before
+    /// the port opens).
+    pub snapshot_at_start: bool,
 }
 
 /// The core task's log stage: in memory, or the durable log.
@@ -197,6 +201,9 @@ pub fn spawn(
                 seed,
             };
             stage.threshold = stage.next_threshold();
+            if p.snapshot_at_start {
+                start_snapshot(&core, &mut stage);
+            }
             Some(stage)
         }
     };
@@ -225,6 +232,10 @@ async fn core_task(
     let mut answered = Vec::new();
     loop {
         tokio::select! {
+            // In this order: a due tick, then requests; a snapshot walk
+            // only keeps idle turns coming (every turn walks a slice).
+            biased;
+            _ = ticker.tick() => core.tick(clock.now()),
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 let now = clock.now();
@@ -236,9 +247,9 @@ async fn core_task(
                     handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 }
             }
-            _ = ticker.tick() => core.tick(clock.now()),
-            // While a snapshot is being walked, keep turning between requests.
-            _ = std::future::ready(()), if stage.as_ref().is_some_and(|s| s.walk.is_some()) => {}
+            // While a snapshot is being walked, keep turning between
+            // requests, letting the connection tasks run between slices.
+            _ = tokio::task::yield_now(), if stage.as_ref().is_some_and(|s| s.walk.is_some()) => {}
         }
         // The log stage. Until persistence lands, a transaction is "durable"
         // as soon as it is prepared; the durable log will acknowledge here

@@ -6,7 +6,9 @@
 //! overlay of change records keyed by path. A request that fails still
 //! becomes a transaction: an error txn that consumes its zxid, as in Java.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::fasthash::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;

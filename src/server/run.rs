@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::ServerConfig;
-use crate::persist::image;
 use crate::persist::store::{self, StoreConfig};
 use crate::server::core::{Core, CoreConfig, Now};
 use crate::server::{fourlw, net};
@@ -88,23 +87,24 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
     let t0 = std::time::Instant::now();
     let recovered = store::recover(&store, cfg.extended_types_enabled)?;
     tracing::info!(
-        "loaded snapshot 0x{:x} and {} logged transactions in {} ms: {} nodes, {} sessions, last zxid 0x{:x}",
+        "loaded snapshot 0x{:x} and {} logged transactions in {} ms (snapshot {} + replay {}): {} nodes, {} sessions, last zxid 0x{:x}",
         recovered.snapshot_zxid,
         recovered.replayed,
         t0.elapsed().as_millis(),
+        recovered.load_ms,
+        recovered.replay_ms,
         recovered.tree.node_count(),
         recovered.sessions.len(),
         recovered.tree.last_processed_zxid
     );
-    // As Java, start from a fresh snapshot of what was recovered.
-    let snap = image::snapshot_of(&recovered.tree, &recovered.sessions);
-    store::write_snapshot(&store, &snap, recovered.tree.last_processed_zxid).map_err(|e| {
+    // The startup snapshot is written after the port opens; fail now, as
+    // Java would then, if it cannot be.
+    store.check_snap_dir_writable().map_err(|e| {
         format!(
-            "cannot write the startup snapshot in {}: {e}",
+            "cannot write snapshots in {}: {e}",
             store.snap_dir.display()
         )
     })?;
-    drop(snap);
     // Java's DatadirCleanupManager: purge now, then every autopurge.purgeInterval hours.
     let autopurge = crate::tools::purge::spawn_autopurge(
         cfg.data_dir.clone(),
@@ -141,6 +141,8 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         let persistence = net::Persistence {
             store,
             snap_count: cfg.snap_count,
+            // As Java, start from a fresh snapshot of what was recovered.
+            snapshot_at_start: true,
         };
         let server = net::spawn(listener, core, netcfg, static_info(&cfg), Some(persistence))
             .map_err(|e| format!("cannot start the txn log thread: {e}"))?;
