@@ -81,11 +81,6 @@ pub enum CoreMsg {
     Closed {
         conn: ConnId,
     },
-    /// The log thread has made every transaction up to `zxid` durable.
-    Durable {
-        zxid: i64,
-        fsync: FsyncStats,
-    },
     /// A snapshot has been written (or failed).
     SnapshotDone,
     FourLetter {
@@ -178,12 +173,16 @@ pub fn spawn(
 ) -> std::io::Result<Server> {
     let local_addr = listener.local_addr()?;
     let (tx, rx) = mpsc::unbounded_channel();
+    // Acknowledgements of the log thread come on a channel of their own,
+    // which the core reads before requests: a write's reply (and the reads
+    // queued behind it in its session) must not wait behind a flood of
+    // newer requests.
+    let (durable_tx, durable_rx) = mpsc::unbounded_channel::<(i64, FsyncStats)>();
     let stage = match persistence {
         None => None,
         Some(p) => {
-            let to_core = tx.clone();
             let log = store::spawn_log_thread(p.store.clone(), move |zxid, fsync| {
-                let _ = to_core.send(CoreMsg::Durable { zxid, fsync });
+                let _ = durable_tx.send((zxid, fsync));
             })?;
             let seed = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -207,7 +206,7 @@ pub fn spawn(
             Some(stage)
         }
     };
-    tokio::spawn(core_task(core, rx, tx.clone(), info, stage));
+    tokio::spawn(core_task(core, rx, durable_rx, tx.clone(), info, stage));
     tokio::spawn(accept_loop(listener, tx, net));
     Ok(Server { local_addr })
 }
@@ -215,6 +214,7 @@ pub fn spawn(
 async fn core_task(
     mut core: Core,
     mut rx: mpsc::UnboundedReceiver<CoreMsg>,
+    mut durable_rx: mpsc::UnboundedReceiver<(i64, FsyncStats)>,
     to_self: mpsc::UnboundedSender<CoreMsg>,
     info: fourlw::StaticInfo,
     mut stage: Option<LogStage>,
@@ -232,10 +232,23 @@ async fn core_task(
     let mut answered = Vec::new();
     loop {
         tokio::select! {
-            // In this order: a due tick, then requests; a snapshot walk
-            // only keeps idle turns coming (every turn walks a slice).
+            // In this order: a due tick, the log's acknowledgements, then
+            // requests; a snapshot walk only keeps idle turns coming (every
+            // turn walks a slice).
             biased;
             _ = ticker.tick() => core.tick(clock.now()),
+            Some(mut durable) = durable_rx.recv(), if stage.is_some() => {
+                // Only the newest matters: it covers every zxid before it.
+                while let Ok(newer) = durable_rx.try_recv() {
+                    durable = newer;
+                }
+                let (zxid, fsync) = durable;
+                core.stats.fsync_count = fsync.count;
+                core.stats.fsync_total_us = fsync.total_us;
+                core.stats.fsync_min_us = fsync.min_us;
+                core.stats.fsync_max_us = fsync.max_us;
+                core.durable(zxid, clock.now());
+            }
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 let now = clock.now();
@@ -353,13 +366,6 @@ fn handle(
         CoreMsg::Closed { conn } => {
             conns.remove(&conn);
             core.closed(conn);
-        }
-        CoreMsg::Durable { zxid, fsync } => {
-            core.stats.fsync_count = fsync.count;
-            core.stats.fsync_total_us = fsync.total_us;
-            core.stats.fsync_min_us = fsync.min_us;
-            core.stats.fsync_max_us = fsync.max_us;
-            core.durable(zxid, now);
         }
         CoreMsg::SnapshotDone => {
             if let Some(st) = stage.as_mut() {
