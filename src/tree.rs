@@ -128,7 +128,9 @@ pub struct TxnResult {
 }
 
 pub struct DataTree {
-    nodes: HashMap<String, Node>,
+    /// Boxed: a table sized for a million entries is up to half empty,
+    /// and an empty slot then costs 32 bytes, not a whole node.
+    nodes: HashMap<String, Box<Node>>,
     /// Per session, in Java's HashSet order (clients can see it). A set
     /// stays, possibly empty, until its session closes, as in Java.
     ephemerals: HashMap<i64, JavaHashSet>,
@@ -152,6 +154,9 @@ struct AclLists {
     lists: HashMap<Vec<ACL>, Arc<Vec<ACL>>>,
     /// Size at which lists no node uses any more are dropped.
     purge_at: usize,
+    /// The list interned last (kept alive by this, so never purged while
+    /// it is here).
+    last: Option<Arc<Vec<ACL>>>,
 }
 
 impl AclLists {
@@ -163,10 +168,16 @@ impl AclLists {
     }
 
     fn intern_shared(&mut self, acl: Arc<Vec<ACL>>) -> Arc<Vec<ACL>> {
-        match self.lists.get(acl.as_slice()) {
+        // A loader hands the same list over and over: skip the lookup.
+        if self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &acl)) {
+            return acl;
+        }
+        let acl = match self.lists.get(acl.as_slice()) {
             Some(a) => a.clone(),
             None => self.insert(acl),
-        }
+        };
+        self.last = Some(acl.clone());
+        acl
     }
 
     fn insert(&mut self, acl: Arc<Vec<ACL>>) -> Arc<Vec<ACL>> {
@@ -269,7 +280,7 @@ impl DataTree {
         }
         self.data_size += (p.len() + node.data_len()) as u64;
         self.digest.add(node_digest_of(p, &node));
-        self.nodes.insert(p.to_owned(), node);
+        self.nodes.insert(p.to_owned(), Box::new(node));
     }
 
     /// Java's tree digest of the tree as it is.
@@ -298,7 +309,7 @@ impl DataTree {
     }
 
     pub fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.get(path)
+        self.nodes.get(path).map(|n| &**n)
     }
 
     pub fn node_count(&self) -> usize {
@@ -568,7 +579,7 @@ impl DataTree {
         let stat = self.client_stat(&node);
         self.data_size += (p.len() + node.data_len()) as u64;
         self.digest.add(node_digest_of(p, &node));
-        self.nodes.insert(p.to_owned(), node);
+        self.nodes.insert(p.to_owned(), Box::new(node));
         match owner::kind(ephemeral_owner, self.extended_types) {
             owner::Kind::Container => {
                 self.containers.insert(p.to_owned());
@@ -840,7 +851,7 @@ impl TreeBuilder {
         node.acl = t.acls.intern_shared(node.acl);
         t.data_size += (p.len() + node.data_len()) as u64;
         t.digest.add(node_digest_of(&p, &node));
-        t.nodes.insert(p, node);
+        t.nodes.insert(p, Box::new(node));
         Ok(())
     }
 
@@ -854,7 +865,7 @@ impl TreeBuilder {
         let base = DataTree::new(t.extended_types);
         for p in ["/zookeeper", special::QUOTA, special::CONFIG] {
             if !t.nodes.contains_key(p) {
-                let node = base.nodes[p].clone();
+                let node = (*base.nodes[p]).clone();
                 t.insert_node(
                     p,
                     Node {
