@@ -71,8 +71,7 @@ pub enum CoreMsg {
     Open {
         conn: ConnId,
         remote: SocketAddr,
-        tx: mpsc::UnboundedSender<Outbound>,
-        backlog: Arc<Backlog>,
+        outlet: Arc<Outlet>,
     },
     Frame {
         conn: ConnId,
@@ -230,6 +229,8 @@ async fn core_task(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut fl_stats = fourlw::Counters::default();
     let mut answered = Vec::new();
+    let mut outgoing: Vec<(ConnId, BytesMut, bool)> = Vec::new();
+    let mut out_index: HashMap<ConnId, usize> = HashMap::new();
     loop {
         tokio::select! {
             // In this order: a due tick, the log's acknowledgements, then
@@ -281,18 +282,30 @@ async fn core_task(
                 step_snapshot(&core, st, &to_self);
             }
         }
+        // A turn's output, gathered per connection (in the order the
+        // connections first appear, so a watch event still goes out before
+        // the reply that caused it), then handed to each outlet at once.
         for (conn, o) in core.take_output() {
-            if let Some(link) = conns.get(&conn) {
-                if let Outbound::Frame(f) = &o {
-                    link.backlog.bytes.fetch_add(f.len(), Ordering::AcqRel);
-                }
-                let _ = link.tx.send(o);
+            let i = *out_index.entry(conn).or_insert_with(|| {
+                outgoing.push((conn, BytesMut::new(), false));
+                outgoing.len() - 1
+            });
+            match o {
+                Outbound::Frame(f) => outgoing[i].1.extend_from_slice(&f),
+                Outbound::Close => outgoing[i].2 = true,
             }
         }
+        for (conn, data, close) in outgoing.drain(..) {
+            if let Some(link) = conns.get(&conn) {
+                link.outlet.send(data, close);
+            }
+        }
+        out_index.clear();
         // Only now, with their replies counted, do requests leave the backlog.
         for conn in answered.drain(..) {
             if let Some(link) = conns.get(&conn) {
-                Backlog::release(&link.backlog.requests, 1, &link.backlog.changed);
+                let b = &link.outlet.backlog;
+                Backlog::release(&b.requests, 1, &b.changed);
             }
         }
     }
@@ -300,8 +313,71 @@ async fn core_task(
 
 /// The core task's end of a connection.
 struct ConnLink {
-    tx: mpsc::UnboundedSender<Outbound>,
+    outlet: Arc<Outlet>,
+}
+
+/// The sending side of a connection, shared by the core task and the
+/// connection's writer task. The core writes a turn's output straight to
+/// the socket when nothing is queued before it and the socket takes it
+/// (no hand-off to another task, no thread to wake); whatever the socket
+/// does not take is queued for the writer task, which drains the queue
+/// in order.
+pub struct Outlet {
+    wr: OwnedWriteHalf,
+    state: std::sync::Mutex<OutletState>,
+    wake: Notify,
     backlog: Arc<Backlog>,
+}
+
+#[derive(Default)]
+struct OutletState {
+    /// Bytes waiting for the writer task, in order.
+    queued: BytesMut,
+    /// The writer task holds bytes taken from `queued`: nothing may
+    /// overtake them.
+    writing: bool,
+    /// Close once everything queued is written.
+    close: bool,
+}
+
+impl Outlet {
+    fn new(wr: OwnedWriteHalf, backlog: Arc<Backlog>) -> Outlet {
+        Outlet {
+            wr,
+            state: std::sync::Mutex::new(OutletState::default()),
+            wake: Notify::new(),
+            backlog,
+        }
+    }
+
+    /// From the core: the next bytes for this connection, then (if
+    /// `close`) the end of it.
+    fn send(&self, data: BytesMut, close: bool) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = 0;
+        if !st.writing && st.queued.is_empty() && !st.close && !data.is_empty() {
+            match self.wr.try_write(&data) {
+                Ok(n) => written = n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                // A broken connection: its reader sees the error too and
+                // tells the core; queue nothing more.
+                Err(_) => written = data.len(),
+            }
+        }
+        let rest = &data[written..];
+        if !rest.is_empty() {
+            // Counted until the writer task has written it: a client that
+            // does not read stops being read from.
+            self.backlog.bytes.fetch_add(rest.len(), Ordering::AcqRel);
+            st.queued.extend_from_slice(rest);
+        }
+        st.close |= close;
+        let wake = !st.queued.is_empty() || st.close;
+        drop(st);
+        if wake {
+            self.wake.notify_one();
+        }
+    }
 }
 
 /// Rolls the log and starts a fuzzy snapshot from the tree's last
@@ -349,10 +425,9 @@ fn handle(
         CoreMsg::Open {
             conn,
             remote,
-            tx,
-            backlog,
+            outlet,
         } => {
-            conns.insert(conn, ConnLink { tx, backlog });
+            conns.insert(conn, ConnLink { outlet });
             core.open(conn, remote, now);
         }
         CoreMsg::Frame { conn, body } => {
@@ -450,18 +525,17 @@ async fn serve_conn(
         four_letter(cmd, asker, wr, &core, net).await;
         return;
     }
-    let (tx, rx) = mpsc::unbounded_channel();
     let backlog = Arc::new(Backlog::default());
+    let outlet = Arc::new(Outlet::new(wr, backlog.clone()));
     let open = CoreMsg::Open {
         conn,
         remote,
-        tx,
-        backlog: backlog.clone(),
+        outlet: outlet.clone(),
     };
     if core.send(open).is_err() {
         return;
     }
-    let mut writer = tokio::spawn(write_loop(wr, rx, backlog.clone()));
+    let mut writer = tokio::spawn(write_loop(outlet));
     // Buffered: a frame's length and body (and often the next frames) come
     // in one read.
     let mut rd = BufReader::with_capacity(64 << 10, rd);
@@ -515,41 +589,49 @@ async fn read_loop(
     }
 }
 
-/// Largest batch of queued frames gathered into one write.
-const MAX_WRITE_BATCH: usize = 256 << 10;
-
-async fn write_loop(
-    mut wr: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
-    backlog: Arc<Backlog>,
-) {
-    let mut buf = BytesMut::new();
-    while let Some(first) = rx.recv().await {
-        let mut close = false;
-        let mut next = Some(first);
-        // Gather what is already queued into one write.
-        while let Some(o) = next.take() {
-            match o {
-                Outbound::Frame(f) => buf.extend_from_slice(&f),
-                Outbound::Close => {
-                    close = true;
-                    break;
+/// Drains an outlet's queue to the socket; ends once the core has closed
+/// the connection and everything before the close is written (the socket
+/// shuts down when the last holder of the write half lets go of it).
+async fn write_loop(outlet: Arc<Outlet>) {
+    loop {
+        outlet.wake.notified().await;
+        loop {
+            let (data, close) = {
+                let mut st = outlet.state.lock().unwrap_or_else(|e| e.into_inner());
+                if st.queued.is_empty() {
+                    st.writing = false;
+                    (None, st.close)
+                } else {
+                    st.writing = true;
+                    (Some(st.queued.split()), false)
                 }
+            };
+            let Some(data) = data else {
+                if close {
+                    return;
+                }
+                break;
+            };
+            if write_all(&outlet.wr, &data).await.is_err() {
+                return;
             }
-            if buf.len() < MAX_WRITE_BATCH {
-                next = rx.try_recv().ok();
-            }
-        }
-        if !buf.is_empty() && wr.write_all(&buf).await.is_err() {
-            return;
-        }
-        Backlog::release(&backlog.bytes, buf.len(), &backlog.changed);
-        buf.clear();
-        if close {
-            let _ = wr.shutdown().await;
-            return;
+            Backlog::release(&outlet.backlog.bytes, data.len(), &outlet.backlog.changed);
         }
     }
+}
+
+/// `write_all` through a shared write half.
+async fn write_all(wr: &OwnedWriteHalf, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        wr.writable().await?;
+        match wr.try_write(data) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 async fn four_letter(
