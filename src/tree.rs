@@ -789,30 +789,15 @@ impl DataTree {
         self.set_quota_stats(quota_path, quota::StatsTrack::counts(count, bytes));
     }
 
-    /// A tree rebuilt from loaded nodes, parents before children, in the
-    /// order they are given (which decides the children's Java order, as
-    /// it does when Java loads a snapshot). "" names the root.
-    pub fn from_nodes(
-        nodes: impl IntoIterator<Item = Result<(String, Node), String>>,
-        extended_types: bool,
-        last_zxid: i64,
-    ) -> Result<DataTree, String> {
-        let nodes = nodes.into_iter();
-        let mut b = TreeBuilder::new(extended_types, last_zxid, nodes.size_hint().0);
-        for item in nodes {
-            let (p, node) = item?;
-            b.add(p, node)?;
-        }
-        b.finish()
-    }
     /// Every path in the tree, for dumps.
     pub fn paths(&self) -> impl Iterator<Item = &String> {
         self.nodes.keys()
     }
 }
 
-/// [`DataTree::from_nodes`] a node at a time, for a loader that gets the
-/// nodes in pieces.
+/// A tree rebuilt from loaded nodes, added parents before children, in
+/// the order a snapshot holds them (which decides the children's Java
+/// order, as it does when Java loads a snapshot). "" names the root.
 pub struct TreeBuilder {
     t: DataTree,
 }
