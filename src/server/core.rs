@@ -1256,4 +1256,6 @@ pub fn op_abbrev(type_: i32) -> &'static str {
 }
 
 #[cfg(test)]
+mod mangled_input_tests;
+#[cfg(test)]
 mod tests;
