@@ -587,6 +587,16 @@ impl Core {
             | op::MULTI
             | op::RECONFIG
             | op::CLOSE_SESSION => self.write(conn, session, h, body, now),
+            op::DELETE_CONTAINER => {
+                // Java accepts deleteContainer from a client and takes the
+                // whole packet, header included, as the path: it never
+                // validates (the header holds NULs), so the reply is
+                // BadArguments and an error txn is logged.
+                let mut whole = BytesMut::with_capacity(8 + body.len());
+                h.write(&mut whole);
+                whole.extend_from_slice(&body);
+                self.write(conn, session, h, whole.freeze(), now)
+            }
             op::PING
             | op::EXISTS
             | op::GET_DATA
