@@ -37,6 +37,7 @@ pub mod path;
 pub mod persist;
 pub mod proto;
 pub mod quota;
+pub mod rng;
 pub mod server;
 pub mod session;
 pub mod tools;

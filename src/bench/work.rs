@@ -21,6 +21,7 @@ use crate::jute::proto::{
 };
 use crate::jute::JuteField;
 use crate::proto::{event, op, perms, xid, ErrorCode};
+use crate::rng::Rng;
 
 /// Everything the benchmark creates is under here.
 pub const ROOT: &str = "/rzkbench";
@@ -148,31 +149,6 @@ fn nonce() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
-}
-
-/// xorshift64*: cheap, and good enough to pick znodes.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // splitmix64 so that nearby seeds diverge; never 0.
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in 0..n (n < 2^32).
-    fn below(&mut self, n: u64) -> u64 {
-        ((self.next() >> 32) * n) >> 32
-    }
 }
 
 // ---- one request at a time ----------------------------------------------------
@@ -877,19 +853,6 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rng_is_uniform_enough() {
-        let mut r = Rng::new(7);
-        let mut counts = [0u32; 10];
-        for _ in 0..100_000 {
-            counts[r.below(10) as usize] += 1;
-        }
-        for c in counts {
-            assert!((9_000..11_000).contains(&c), "{counts:?}");
-        }
-        assert_ne!(Rng::new(1).next(), Rng::new(2).next());
-    }
 
     #[test]
     fn window_is_half_open() {

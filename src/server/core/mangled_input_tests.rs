@@ -10,6 +10,7 @@ use crate::jute::proto::{
     DeleteRequest, ExistsRequest, GetEphemeralsRequest, MultiHeader, ReconfigRequest,
     RemoveWatchesRequest, SetACLRequest, SetDataRequest, SetWatches, SetWatches2,
 };
+use crate::rng::Rng;
 
 fn at(ms: i64) -> Now {
     Now {
@@ -18,19 +19,9 @@ fn at(ms: i64) -> Now {
     }
 }
 
-/// A small deterministic generator (xorshift64*), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// Picks an index below `n` (seeded, so a failure replays).
+fn pick(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 fn enc<T: JuteField>(r: &T) -> Vec<u8> {
@@ -332,7 +323,7 @@ impl Harness {
 #[test]
 fn truncated_flipped_and_random_request_bodies_are_answered() {
     let mut h = Harness::new();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(1);
     for (type_, body) in seeds() {
         // The well-formed body itself, then every truncation of it.
         for len in (0..=body.len()).rev() {
@@ -344,10 +335,10 @@ fn truncated_flipped_and_random_request_bodies_are_answered() {
             if b.is_empty() {
                 b.push(0);
             }
-            for _ in 0..1 + rng.below(3) {
-                let i = rng.below(b.len());
-                b[i] = match rng.below(3) {
-                    0 => rng.next() as u8,
+            for _ in 0..1 + pick(&mut rng, 3) {
+                let i = pick(&mut rng, b.len());
+                b[i] = match pick(&mut rng, 3) {
+                    0 => rng.next_u64() as u8,
                     1 => 0xff,
                     _ => 0x7f,
                 };
@@ -359,7 +350,9 @@ fn truncated_flipped_and_random_request_bodies_are_answered() {
     // Random bodies under every opcode a client could send, known or not.
     for type_ in (-12..=24).chain(99..=110).chain([i32::MIN, i32::MAX]) {
         for _ in 0..12 {
-            let b: Vec<u8> = (0..rng.below(48)).map(|_| rng.next() as u8).collect();
+            let b: Vec<u8> = (0..pick(&mut rng, 48))
+                .map(|_| rng.next_u64() as u8)
+                .collect();
             h.mangled(type_, &b);
         }
         h.still_serves(&format!("random bodies for op {type_}"));
@@ -370,7 +363,7 @@ fn truncated_flipped_and_random_request_bodies_are_answered() {
 #[test]
 fn mangled_handshakes_get_a_session_or_a_close() {
     let mut h = Harness::new();
-    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let mut rng = Rng::new(2);
     let good = enc(&crate::jute::proto::ConnectRequest {
         protocol_version: 0,
         last_zxid_seen: 0,
@@ -381,8 +374,8 @@ fn mangled_handshakes_get_a_session_or_a_close() {
     let mut bodies: Vec<Vec<u8>> = (0..=good.len()).map(|n| good[..n].to_vec()).collect();
     for _ in 0..200 {
         let mut b = good.clone();
-        let i = rng.below(b.len());
-        b[i] = rng.next() as u8;
+        let i = pick(&mut rng, b.len());
+        b[i] = rng.next_u64() as u8;
         bodies.push(b);
     }
     let mut readonly = good.clone();
