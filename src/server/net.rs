@@ -6,7 +6,7 @@
 //! ready together share a syscall). The core task owns `Core` and is the
 //! only place state changes.
 
-use std::collections::HashMap;
+use crate::fasthash::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -221,7 +221,7 @@ async fn core_task(
     let clock = Clock {
         start: Instant::now(),
     };
-    let mut conns: HashMap<ConnId, ConnLink> = HashMap::new();
+    let mut conns: HashMap<ConnId, ConnLink> = HashMap::default();
     // Ticks expire sessions and run the container manager; tick at least as
     // often as znode.container.checkIntervalMs asks (tests set 1 ms).
     let tick_ms = core.cfg.container_check_interval_ms.clamp(1, 50) as u64;
@@ -230,7 +230,7 @@ async fn core_task(
     let mut fl_stats = fourlw::Counters::default();
     let mut answered = Vec::new();
     let mut outgoing: Vec<(ConnId, BytesMut, bool)> = Vec::new();
-    let mut out_index: HashMap<ConnId, usize> = HashMap::new();
+    let mut out_index: HashMap<ConnId, usize> = HashMap::default();
     loop {
         tokio::select! {
             // In this order: a due tick, the log's acknowledgements, then
