@@ -3,6 +3,7 @@
 //! must be answered (a reply or a close), nothing may panic, and other
 //! sessions must still be served afterwards.
 
+use super::tests::{at, connect, connect_request};
 use super::*;
 use crate::jute::data::ACL;
 use crate::jute::proto::{
@@ -11,13 +12,6 @@ use crate::jute::proto::{
     RemoveWatchesRequest, SetACLRequest, SetDataRequest, SetWatches, SetWatches2,
 };
 use crate::rng::Rng;
-
-fn at(ms: i64) -> Now {
-    Now {
-        mono_ms: ms,
-        wall_ms: 1_700_000_000_000 + ms,
-    }
-}
 
 /// Picks an index below `n` (seeded, so a failure replays).
 fn pick(rng: &mut Rng, n: usize) -> usize {
@@ -245,18 +239,7 @@ impl Harness {
     fn session(&mut self) -> ConnId {
         let conn = self.next_conn;
         self.next_conn += 1;
-        self.core
-            .open(conn, "127.0.0.1:5000".parse().unwrap(), at(1000));
-        let req = crate::jute::proto::ConnectRequest {
-            protocol_version: 0,
-            last_zxid_seen: 0,
-            time_out: 30000,
-            session_id: 0,
-            passwd: Some(Bytes::from_static(&[0; 16])),
-        };
-        self.core.connect(conn, crate::jute::encode(&req), at(1000));
-        self.core.commit_in_memory(at(1000));
-        self.core.take_output();
+        connect(&mut self.core, conn);
         conn
     }
 
@@ -364,13 +347,7 @@ fn truncated_flipped_and_random_request_bodies_are_answered() {
 fn mangled_handshakes_get_a_session_or_a_close() {
     let mut h = Harness::new();
     let mut rng = Rng::new(2);
-    let good = enc(&crate::jute::proto::ConnectRequest {
-        protocol_version: 0,
-        last_zxid_seen: 0,
-        time_out: 30000,
-        session_id: 0,
-        passwd: Some(Bytes::from_static(&[0; 16])),
-    });
+    let good = enc(&connect_request());
     let mut bodies: Vec<Vec<u8>> = (0..=good.len()).map(|n| good[..n].to_vec()).collect();
     for _ in 0..200 {
         let mut b = good.clone();

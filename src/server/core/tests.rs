@@ -3,7 +3,7 @@
 use super::*;
 use crate::jute::proto::{CreateRequest, ExistsRequest};
 
-fn at(ms: i64) -> Now {
+pub(super) fn at(ms: i64) -> Now {
     Now {
         mono_ms: ms,
         wall_ms: 1_700_000_000_000 + ms,
@@ -18,16 +18,20 @@ fn core() -> Core {
     Core::new(CoreConfig::default(), DataTree::new(false), at(1000))
 }
 
-fn connect(core: &mut Core, conn: ConnId) -> i64 {
-    core.open(conn, "127.0.0.1:5000".parse().unwrap(), at(1000));
-    let req = ConnectRequest {
+/// A new client's handshake.
+pub(super) fn connect_request() -> ConnectRequest {
+    ConnectRequest {
         protocol_version: 0,
         last_zxid_seen: 0,
         time_out: 30000,
         session_id: 0,
         passwd: Some(Bytes::from_static(&[0; 16])),
-    };
-    core.connect(conn, enc(&req), at(1000));
+    }
+}
+
+pub(super) fn connect(core: &mut Core, conn: ConnId) -> i64 {
+    core.open(conn, "127.0.0.1:5000".parse().unwrap(), at(1000));
+    core.connect(conn, enc(&connect_request()), at(1000));
     core.commit_in_memory(at(1000));
     core.take_output();
     core.conns[&conn].session
