@@ -36,6 +36,7 @@ pub mod jute;
 pub mod path;
 pub mod persist;
 pub mod proto;
+pub mod quorum;
 pub mod quota;
 pub mod rng;
 pub mod server;

@@ -137,6 +137,9 @@ pub struct Conn {
 enum Queued {
     /// A write on its way through the log, by zxid.
     Write(i64),
+    /// A write a learner forwarded to the leader, by cxid, waiting for
+    /// its commit (or a sync, for the leader's answer).
+    Forwarded { cxid: i32, type_: i32 },
     /// A read that arrived after an unfinished write.
     Read {
         h: RequestHeader,
@@ -196,6 +199,9 @@ pub struct Core {
     in_flight: VecDeque<InFlight>,
     /// Transactions for the log stage to make durable, then `durable()`.
     to_log: Vec<Txn>,
+    /// On a learner: what goes to the leader (None when this server
+    /// prepares its own writes).
+    learner: Option<LearnerSide>,
 }
 
 /// Frames a reply: length, header, optional body.
@@ -243,7 +249,15 @@ impl Core {
             started: now,
             in_flight: VecDeque::new(),
             to_log: Vec::new(),
+            learner: None,
         }
+    }
+
+    /// The core of a learner: writes go to the leader (see `learner`).
+    pub fn new_learner(cfg: CoreConfig, tree: DataTree, now: Now) -> Core {
+        let mut core = Core::new(cfg, tree, now);
+        core.learner = Some(LearnerSide::default());
+        core
     }
 
     /// Transactions prepared since the last call, for the log stage. Once
@@ -325,6 +339,12 @@ impl Core {
         if matches!(c.queue.front(), Some(Queued::Write(z)) if *z == zxid) {
             c.queue.pop_front();
         }
+        self.run_queued_reads(conn);
+    }
+
+    /// Runs the reads at the head of a connection's queue, up to its next
+    /// unfinished write.
+    fn run_queued_reads(&mut self, conn: ConnId) {
         loop {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return;
@@ -456,7 +476,13 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.timeout_ms = timeout;
         }
-        if req.session_id == 0 {
+        if req.session_id == 0 && self.is_learner() {
+            let id = self.sessions.next_session_id();
+            tracing::debug!(
+                "new session 0x{id:x} with negotiated timeout {timeout}, created by the leader"
+            );
+            self.forward_create_session(conn, id, timeout, now);
+        } else if req.session_id == 0 {
             let id = self.sessions.next_session_id();
             self.sessions.add(id, timeout, now.mono_ms);
             let zxid = self.next_zxid();
@@ -489,6 +515,10 @@ impl Core {
                 }
             }
             let pw_ok = req.passwd.as_deref() == Some(&session::password(id)[..]);
+            if pw_ok && self.is_learner() {
+                self.revalidate(conn, id, timeout);
+                return;
+            }
             let valid = pw_ok && self.sessions.touch(id, timeout, now.mono_ms);
             if valid {
                 self.attach(conn, id);
@@ -575,6 +605,9 @@ impl Core {
             tracing::debug!("dropping request of expired session 0x{session:x}");
             return;
         }
+        if let Some(l) = self.learner.as_mut() {
+            l.touch(session, timeout);
+        }
         match h.type_ {
             op::CREATE
             | op::CREATE2
@@ -586,7 +619,24 @@ impl Core {
             | op::CHECK
             | op::MULTI
             | op::RECONFIG
+            | op::CLOSE_SESSION
+                if self.is_learner() =>
+            {
+                self.forward(conn, session, h, body)
+            }
+            op::SYNC if self.is_learner() => self.forward(conn, session, h, body),
+            op::CREATE
+            | op::CREATE2
+            | op::CREATE_TTL
+            | op::CREATE_CONTAINER
+            | op::DELETE
+            | op::SET_DATA
+            | op::SET_ACL
+            | op::CHECK
+            | op::MULTI
+            | op::RECONFIG
             | op::CLOSE_SESSION => self.write(conn, session, h, body, now),
+            op::DELETE_CONTAINER if self.is_learner() => self.forward(conn, session, h, body),
             op::DELETE_CONTAINER => {
                 // Java accepts deleteContainer from a client and takes the
                 // whole packet, header included, as the path: it never
@@ -1120,6 +1170,10 @@ impl Core {
 
     /// Expires sessions and runs the container manager.
     pub fn tick(&mut self, now: Now) {
+        // A learner's sessions and containers are the leader's to reap.
+        if self.is_learner() {
+            return;
+        }
         for id in self.sessions.expire_due(now.mono_ms) {
             tracing::info!("expiring session 0x{id:x}");
             self.internal_write(id, op::CLOSE_SESSION, Bytes::new(), now);
@@ -1265,6 +1319,12 @@ pub fn op_abbrev(type_: i32) -> &'static str {
     }
 }
 
+mod learner;
+pub use learner::Forward;
+use learner::LearnerSide;
+
+#[cfg(test)]
+mod learner_tests;
 #[cfg(test)]
 mod mangled_input_tests;
 #[cfg(test)]

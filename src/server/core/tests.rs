@@ -10,7 +10,7 @@ pub(super) fn at(ms: i64) -> Now {
     }
 }
 
-fn enc<T: JuteField>(r: &T) -> Bytes {
+pub(super) fn enc<T: JuteField>(r: &T) -> Bytes {
     crate::jute::encode(r)
 }
 
@@ -37,7 +37,7 @@ pub(super) fn connect(core: &mut Core, conn: ConnId) -> i64 {
     core.conns[&conn].session
 }
 
-fn request<T: JuteField>(core: &mut Core, conn: ConnId, xid: i32, type_: i32, body: &T) {
+pub(super) fn request<T: JuteField>(core: &mut Core, conn: ConnId, xid: i32, type_: i32, body: &T) {
     let mut b = BytesMut::new();
     RequestHeader { xid, type_ }.write(&mut b);
     body.write(&mut b);
@@ -45,7 +45,7 @@ fn request<T: JuteField>(core: &mut Core, conn: ConnId, xid: i32, type_: i32, bo
 }
 
 /// (conn, xid, err) of every reply sent, events as xid -1.
-fn replies(core: &mut Core) -> Vec<(ConnId, i32, i32)> {
+pub(super) fn replies(core: &mut Core) -> Vec<(ConnId, i32, i32)> {
     core.take_output()
         .into_iter()
         .filter_map(|(c, o)| match o {
@@ -59,7 +59,7 @@ fn replies(core: &mut Core) -> Vec<(ConnId, i32, i32)> {
         .collect()
 }
 
-fn create(path: &str) -> CreateRequest {
+pub(super) fn create(path: &str) -> CreateRequest {
     CreateRequest {
         path: path.into(),
         data: None,
@@ -68,7 +68,7 @@ fn create(path: &str) -> CreateRequest {
     }
 }
 
-fn exists(path: &str, watch: bool) -> ExistsRequest {
+pub(super) fn exists(path: &str, watch: bool) -> ExistsRequest {
     ExistsRequest {
         path: path.into(),
         watch,

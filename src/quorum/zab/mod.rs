@@ -1,0 +1,8 @@
+//! ZAB on the quorum port (2888), as Java ZooKeeper 3.8 speaks it.
+//!
+//! - [`packet`]: QuorumPacket types, framing on the stream, and the
+//!   layouts of their data fields.
+//! - [`zxid`]: zxids as (epoch, counter) pairs.
+
+pub mod packet;
+pub mod zxid;
