@@ -340,7 +340,7 @@ pub fn ping_reply(zxid: i64, touches: &[(i64, i32)]) -> QuorumPacket {
 /// The session touches of a learner's PING reply.
 pub fn parse_touches(p: &QuorumPacket) -> Result<Vec<(i64, i32)>, PacketError> {
     let mut d = p.data.as_deref().unwrap_or_default();
-    if d.len() % 12 != 0 {
+    if !d.len().is_multiple_of(12) {
         return Err(bad(p.type_, "touches are not 12-byte entries"));
     }
     let mut out = Vec::with_capacity(d.len() / 12);
