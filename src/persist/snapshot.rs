@@ -470,6 +470,39 @@ fn write_to<W: Write>(out: W, snap: &Snapshot, compression: Compression) -> io::
     Ok(out)
 }
 
+/// Writes what a leader streams to a learner after a SNAP packet: the
+/// session table, ACL cache and nodes, then the signature (no file header,
+/// checksum or digest).
+pub fn write_sync_stream<W: Write>(out: &mut W, snap: &Snapshot) -> io::Result<()> {
+    check_node_order(&snap.nodes)?;
+    let mut buf = BytesMut::with_capacity(1 << 16);
+    (snap.sessions.len() as i32).write(&mut buf);
+    for i in java_long_map_order(snap.sessions.iter().map(|s| s.0)) {
+        let (id, timeout) = snap.sessions[i];
+        id.write(&mut buf);
+        timeout.write(&mut buf);
+    }
+    (snap.acls.len() as i32).write(&mut buf);
+    for i in java_long_map_order(snap.acls.iter().map(|a| a.0)) {
+        let (id, list) = &snap.acls[i];
+        id.write(&mut buf);
+        list.write(&mut buf);
+    }
+    for n in &snap.nodes {
+        n.path.write(&mut buf);
+        n.data.write(&mut buf);
+        n.acl.write(&mut buf);
+        n.stat.write(&mut buf);
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    "/".to_owned().write(&mut buf);
+    SYNC_SIGNATURE.to_owned().write(&mut buf);
+    out.write_all(&buf)
+}
+
 /// Java's `CheckedOutputStream(Adler32)` around the (compressing) stream.
 struct CheckedWriter<W: Write> {
     inner: Sink<W>,
@@ -1057,7 +1090,33 @@ fn decode<R: Read>(
     }
     let _version = src.i32()?;
     let _dbid = src.i64()?;
+    decode_body(src, section, batch, sink)?;
 
+    *section = "checksum seal";
+    src.seal("after the data tree")?;
+
+    *section = "digest";
+    let digest = match read_digest(src) {
+        Ok(d) => Some(d),
+        // DataTree.deserializeZxidDigest: EOF means an older snapshot.
+        Err(RErr::Eof) => None,
+        Err(e) => return Err(e),
+    };
+    if digest.is_some() {
+        *section = "checksum seal after the digest";
+        src.seal("after the digest")?;
+    }
+    Ok(digest)
+}
+
+/// What a snapshot file and a leader's SNAP stream share: the session
+/// table, the ACL cache and the nodes up to the "/" end marker.
+fn decode_body<R: Read>(
+    src: &mut Source<R>,
+    section: &mut &'static str,
+    batch: usize,
+    sink: &mut dyn FnMut(Part),
+) -> Result<(), RErr> {
     *section = "session table";
     let count = src.i32()?;
     let mut sessions = Vec::with_capacity((count.max(0) as usize).min(1 << 16));
@@ -1132,22 +1191,43 @@ fn decode<R: Read>(
     if !nodes.is_empty() {
         sink(Part::Nodes(nodes));
     }
+    Ok(())
+}
 
-    *section = "checksum seal";
-    src.seal("after the data tree")?;
+/// The string a leader writes after the snapshot it streams to a learner.
+pub const SYNC_SIGNATURE: &str = "BenWasHere";
 
-    *section = "digest";
-    let digest = match read_digest(src) {
-        Ok(d) => Some(d),
-        // DataTree.deserializeZxidDigest: EOF means an older snapshot.
-        Err(RErr::Eof) => None,
-        Err(e) => return Err(e),
+/// Reads the snapshot a leader streams after a SNAP packet: the session
+/// table, ACL cache and nodes of a snapshot file with no file header,
+/// checksum or digest, then the signature. Lengths are read incrementally,
+/// so a lying peer costs only what it actually sends.
+pub fn read_sync_stream<R: Read>(r: R) -> Result<Snapshot, String> {
+    let mut src = Source {
+        inner: r,
+        adler: adler2::Adler32::new(),
+        pos: 0,
     };
-    if digest.is_some() {
-        *section = "checksum seal after the digest";
-        src.seal("after the digest")?;
+    let mut section = "session table";
+    let mut snap = Snapshot::default();
+    let mut sink = |part: Part| match part {
+        Part::Header { sessions, acls } => {
+            snap.sessions = sessions;
+            snap.acls = acls;
+        }
+        Part::Nodes(mut n) => snap.nodes.append(&mut n),
+    };
+    let fail = |e: RErr, section: &str, pos: u64| match e {
+        RErr::Eof => format!("the leader's snapshot ends inside the {section}"),
+        RErr::Bad(what) => format!("bad snapshot from the leader at byte {pos}: {what}"),
+        RErr::Io(e) => format!("reading the leader's snapshot ({section}): {e}"),
+    };
+    decode_body(&mut src, &mut section, usize::MAX, &mut sink)
+        .map_err(|e| fail(e, section, src.pos))?;
+    match src.string("signature") {
+        Ok(Some(s)) if s == SYNC_SIGNATURE => Ok(snap),
+        Ok(other) => Err(format!("missing signature after the leader's snapshot: {other:?}")),
+        Err(e) => Err(fail(e, "signature", src.pos)),
     }
-    Ok(digest)
 }
 
 fn read_digest<R: Read>(src: &mut Source<R>) -> Result<ZxidDigest, RErr> {
@@ -1195,6 +1275,29 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(JAVA_FIXTURES).join(name)
+    }
+
+    #[test]
+    fn the_sync_stream_round_trips_and_needs_its_signature() {
+        let snap = sample();
+        let mut wire = Vec::new();
+        write_sync_stream(&mut wire, &snap).unwrap();
+        let mut back = read_sync_stream(&wire[..]).unwrap();
+        back.digest = snap.digest;
+        back.sessions.sort_unstable();
+        back.acls.sort_unstable_by_key(|a| a.0);
+        let mut want = snap.clone();
+        want.sessions.sort_unstable();
+        want.acls.sort_unstable_by_key(|a| a.0);
+        assert_eq!(back, want);
+        // Cut anywhere, or a wrong signature: an error, never a panic.
+        for cut in [0, 3, wire.len() / 2, wire.len() - 1] {
+            assert!(read_sync_stream(&wire[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut bad = wire.clone();
+        let n = bad.len();
+        bad[n - 1] = b'X';
+        assert!(read_sync_stream(&bad[..]).unwrap_err().contains("signature"));
     }
 
     fn stat(zxid: i64, owner: i64) -> StatPersisted {
