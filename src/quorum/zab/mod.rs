@@ -3,6 +3,9 @@
 //! - [`packet`]: QuorumPacket types, framing on the stream, and the
 //!   layouts of their data fields.
 //! - [`zxid`]: zxids as (epoch, counter) pairs.
+//! - [`learner_sync`]: a learner's epoch handshake and sync with its
+//!   leader, over a link and a disk it is given.
 
+pub mod learner_sync;
 pub mod packet;
 pub mod zxid;
