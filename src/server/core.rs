@@ -284,6 +284,11 @@ impl Core {
     /// their watches, answer them, and run the reads that were waiting on
     /// them.
     pub fn durable(&mut self, zxid: i64, now: Now) {
+        if self.is_learner() {
+            // A learner's log holds proposals: durable means ack, and
+            // the leader's COMMIT applies them.
+            return self.learner_durable(zxid);
+        }
         while self
             .in_flight
             .front()

@@ -41,6 +41,8 @@ pub enum Forward {
     },
     /// A REVALIDATE packet: may this session re-attach here?
     Revalidate { session: i64, timeout_ms: i32 },
+    /// An ACK: the proposal with this zxid is durable here.
+    Ack(i64),
 }
 
 /// The learner's part of the core.
@@ -56,6 +58,11 @@ pub struct LearnerSide {
     /// Forwarded syncs, oldest first, with the path to echo: the leader
     /// answers them in order.
     syncs: VecDeque<(ConnId, i32, String)>,
+    /// Proposals handed to the log and not yet committed, in zxid order
+    /// (Java's pendingTxns): a COMMIT names the first of them.
+    proposals: VecDeque<Txn>,
+    /// Zxids of proposals handed to the log and not yet acked.
+    unacked: VecDeque<i64>,
 }
 
 impl LearnerSide {
@@ -195,6 +202,56 @@ impl Core {
         };
         let body = super::Body::of(&SyncResponse { path });
         self.finish_forwarded(conn, cxid, 0, body, op::SYNC, now);
+    }
+
+    /// A PROPOSAL from the leader: logged, acked once durable, applied on
+    /// its COMMIT. An observer (`ack` false) logs without acking.
+    pub fn proposed(&mut self, txn: Txn, ack: bool) {
+        let Some(l) = self.learner.as_mut() else {
+            return;
+        };
+        if ack {
+            l.unacked.push_back(txn.header.zxid);
+        }
+        l.proposals.push_back(txn.clone());
+        self.to_log.push(txn);
+    }
+
+    /// The log has made everything up to `zxid` durable: ack it.
+    pub(super) fn learner_durable(&mut self, zxid: i64) {
+        let Some(l) = self.learner.as_mut() else {
+            return;
+        };
+        while l.unacked.front().is_some_and(|z| *z <= zxid) {
+            if let Some(z) = l.unacked.pop_front() {
+                l.forwards.push(Forward::Ack(z));
+            }
+        }
+    }
+
+    /// A COMMIT: applies the oldest pending proposal, which it must name
+    /// (else this learner has lost track of the leader, and must resync).
+    pub fn commit_zxid(&mut self, zxid: i64, now: Now) -> Result<(), String> {
+        let Some(l) = self.learner.as_mut() else {
+            return Err("not a learner".into());
+        };
+        match l.proposals.front() {
+            Some(t) if t.header.zxid == zxid => {}
+            Some(t) => {
+                return Err(format!(
+                    "committing 0x{zxid:x}, but the oldest pending proposal is 0x{:x}",
+                    t.header.zxid
+                ))
+            }
+            None => {
+                tracing::warn!("committing 0x{zxid:x} with no pending proposal");
+                return Ok(());
+            }
+        }
+        if let Some(txn) = l.proposals.pop_front() {
+            self.apply_committed(txn, now);
+        }
+        Ok(())
     }
 
     /// Applies a txn the leader committed, and answers it if one of this
