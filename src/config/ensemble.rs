@@ -193,7 +193,164 @@ impl Parser<'_> {
                 raw_value: e.value,
             });
         }
+        // QuorumPeerConfig.getVersionFromFilename: the hex suffix after the last '.'.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if let Some(version) = name
+            .as_deref()
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, suffix)| i64::from_str_radix(suffix, 16).ok())
+        {
+            let hex = format!("{:x}", version as u64);
+            items.push(Item {
+                key: "version".to_owned(),
+                value: hex.clone(),
+                raw_value: hex,
+            });
+        }
         Ok(items)
+    }
+
+    /// QuorumHierarchical.parse: `group.G=sid:sid:...` and `weight.SID=w`.
+    /// Java's checks are errors here too: a server in two groups, a
+    /// participant in no group; participants without a weight weigh 1.
+    fn setup_hierarchy(
+        &mut self,
+        config: &mut ServerConfig,
+        servers: &BTreeMap<u64, (QuorumServerLine, &Item)>,
+        items: &[&Item],
+    ) -> Result<(), ConfigError> {
+        // Java takes the id after the key's first '.', whatever precedes it.
+        let key_id = |item: &Item, what: &str| -> Result<u64, ConfigError> {
+            item.key
+                .split_once('.')
+                .and_then(|(_, id)| java_parse_long(id))
+                .and_then(|v| u64::try_from(v).ok())
+                .ok_or_else(|| {
+                    bad(
+                        &item.key,
+                        &item.value,
+                        format!("expected {what}.N with N a non-negative integer id"),
+                    )
+                })
+        };
+        let mut groups: BTreeMap<u64, (Vec<u64>, &Item)> = BTreeMap::new();
+        let mut group_of: BTreeMap<u64, &Item> = BTreeMap::new();
+        let mut weights: BTreeMap<u64, (u64, Option<&Item>)> = BTreeMap::new();
+        for &item in items {
+            let (key, value) = (item.key.as_str(), item.value.as_str());
+            if key.starts_with("group") {
+                let gid = key_id(item, "group")?;
+                if let Some((_, other)) = groups.get(&gid) {
+                    return Err(bad(
+                        key,
+                        value,
+                        format!("{} already defines group {gid}", other.key),
+                    ));
+                }
+                let mut members = Vec::new();
+                for sid in java_split(value, ':') {
+                    let sid = java_parse_long(sid)
+                        .and_then(|v| u64::try_from(v).ok())
+                        .ok_or_else(|| {
+                            bad(
+                                key,
+                                value,
+                                format!("'{sid}' is not a server id (expected sid:sid:...)"),
+                            )
+                        })?;
+                    if let Some(other) = group_of.insert(sid, item) {
+                        return Err(bad(
+                            key,
+                            value,
+                            format!(
+                                "server {sid} is already in {}: a server can be in one group only",
+                                other.key
+                            ),
+                        ));
+                    }
+                    members.push(sid);
+                }
+                if item.raw_value != item.value {
+                    self.warn(format!(
+                        "{key} ends with whitespace: Java ZooKeeper does not trim group lines and \
+                         rejects this one; rzk accepts it"
+                    ));
+                }
+                groups.insert(gid, (members, item));
+            } else {
+                let sid = key_id(item, "weight")?;
+                let w = java_parse_long(value)
+                    .ok_or_else(|| bad(key, value, "expected a 64-bit decimal integer"))?;
+                let w = u64::try_from(w).map_err(|_| {
+                    bad(
+                        key,
+                        value,
+                        "a negative weight makes quorums meaningless (Java accepts it)",
+                    )
+                })?;
+                if let Some((_, Some(other))) = weights.insert(sid, (w, Some(item))) {
+                    self.warn(format!(
+                        "{} and {key} both give the weight of server {sid}; using {key}",
+                        other.key
+                    ));
+                }
+            }
+        }
+
+        for (id, (line, item)) in servers {
+            if line.role != LearnerRole::Participant {
+                continue;
+            }
+            if !group_of.contains_key(id) {
+                return Err(bad(
+                    &item.key,
+                    &item.value,
+                    format!(
+                        "server {id} is not in any group.N line: with hierarchical quorums every \
+                         participant must be in a group"
+                    ),
+                ));
+            }
+            weights.entry(*id).or_insert((1, None));
+        }
+        for (sid, item) in &group_of {
+            let listed = servers.contains_key(sid);
+            if !weights.contains_key(sid) {
+                // computeGroupWeight would unbox a missing weight: a NullPointerException.
+                let what = if listed {
+                    "an observer"
+                } else {
+                    "not in the server list"
+                };
+                return Err(bad(
+                    &item.key,
+                    &item.value,
+                    format!(
+                        "server {sid} is {what} and has no weight.{sid} line \
+                         (Java fails with a NullPointerException)"
+                    ),
+                ));
+            }
+            if !listed {
+                self.warn(format!(
+                    "{} lists server {sid}, which has no server.{sid} line; its weight still counts",
+                    item.key
+                ));
+            }
+        }
+        for (sid, (_, item)) in &weights {
+            if let Some(item) = item {
+                if !servers.contains_key(sid) && !group_of.contains_key(sid) {
+                    self.warn(format!(
+                        "{} is for server {sid}, which is neither in the server list nor in a group; ignored",
+                        item.key
+                    ));
+                }
+            }
+        }
+        config.groups = groups.into_iter().map(|(g, (m, _))| (g, m)).collect();
+        config.weights = weights.into_iter().map(|(s, (w, _))| (s, w)).collect();
+        Ok(())
     }
 
     /// parseDynamicConfig, setupMyId, setupClientPort, setupPeerType, checkValidity.
@@ -209,20 +366,19 @@ impl Parser<'_> {
             .get("zookeeper.multiAddress.enabled")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let mut servers: BTreeMap<u64, (QuorumServerLine, &Item)> = BTreeMap::new();
+        let mut hierarchy: Vec<&Item> = Vec::new();
         for &item in items {
             let (key, value) = (item.key.as_str(), item.value.as_str());
             if key == "version" {
-                if i64::from_str_radix(value, 16).is_err() {
-                    return Err(bad(
-                        key,
-                        value,
-                        "expected a hexadecimal configuration version",
-                    ));
-                }
+                // Long.parseLong(v, 16): signed, so "-1" is a version too.
+                let v = i64::from_str_radix(value, 16)
+                    .map_err(|_| bad(key, value, "expected a hexadecimal configuration version"))?;
+                config.config_version = v as u64;
                 continue;
             }
             let Some(id) = key.strip_prefix("server.") else {
-                // group.N / weight.N: hierarchical quorums matter only to a quorum peer.
+                // Any other key here starts with "group" or "weight".
+                hierarchy.push(item);
                 continue;
             };
             let id = java_parse_long(id)
@@ -251,6 +407,10 @@ impl Parser<'_> {
                     prev.key
                 ));
             }
+        }
+
+        if !hierarchy.is_empty() {
+            self.setup_hierarchy(config, &servers, &hierarchy)?;
         }
 
         let participants = servers
@@ -341,6 +501,7 @@ impl Parser<'_> {
                 self.client_port_set = true;
             }
             let listed = line.role;
+            config.peer_type = listed;
             if listed != q.peer_type {
                 self.warn(format!(
                     "peerType ({:?}) does not match this server's server.N line ({listed:?}); using the line",
@@ -348,6 +509,8 @@ impl Parser<'_> {
                 ));
             }
         } else if q.peer_type == LearnerRole::Observer {
+            // setupPeerType: not listed as an observer means participant.
+            config.peer_type = LearnerRole::Participant;
             self.warn("peerType is observer but this server is not an observer in the server list; ignoring it");
         }
 
@@ -381,5 +544,183 @@ impl Parser<'_> {
             });
         }
         Ok(())
+    }
+}
+
+/// Long.hashCode.
+fn long_hash(v: u64) -> i32 {
+    (v ^ (v >> 32)) as u32 as i32
+}
+
+/// The order a default `HashMap<Long, _>` iterates `ids` in (inserted
+/// ascending; Java inserts in Properties order, which only matters for ids
+/// sharing a bucket).
+fn java_long_map_order(ids: &[u64]) -> Vec<u64> {
+    let hashes: Vec<i32> = ids.iter().map(|&id| long_hash(id)).collect();
+    crate::javahash::insertion_order(&hashes, 16)
+        .into_iter()
+        .map(|i| ids[i])
+        .collect()
+}
+
+/// InetSocketAddress host strings as QuorumServer.toString prints them.
+fn delimited_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+impl QuorumServerLine {
+    /// The value QuorumServer.toString gives this line (the `conf`
+    /// membership form): quorum and election addresses each sorted by host,
+    /// the role always spelled out, and the client address when the line has one.
+    pub fn java_form(&self) -> String {
+        let mut quorum: Vec<(&str, u16)> = self
+            .addresses
+            .iter()
+            .map(|a| (a.host.as_str(), a.quorum_port))
+            .collect();
+        let mut election: Vec<(&str, u16)> = self
+            .addresses
+            .iter()
+            .map(|a| (a.host.as_str(), a.election_port))
+            .collect();
+        quorum.sort_by_key(|(h, _)| *h);
+        election.sort_by_key(|(h, _)| *h);
+        let mut out = quorum
+            .iter()
+            .zip(&election)
+            .map(|((h, q), (_, e))| format!("{}:{q}:{e}", delimited_host(h)))
+            .collect::<Vec<_>>()
+            .join("|");
+        out.push_str(match self.role {
+            LearnerRole::Participant => ":participant",
+            LearnerRole::Observer => ":observer",
+        });
+        if let Some(ca) = &self.client_address {
+            out.push_str(&format!(";{}:{}", delimited_host(&ca.host), ca.port));
+        }
+        out
+    }
+}
+
+/// What the quorum code asks of the ensemble configuration.
+impl ServerConfig {
+    /// The `server.N` line with id `id`.
+    pub fn server(&self, id: u64) -> Option<&QuorumServerLine> {
+        self.servers.iter().find(|s| s.id == id)
+    }
+
+    /// This server's own line (by myid), if it has one.
+    pub fn own_server(&self) -> Option<&QuorumServerLine> {
+        self.my_id.and_then(|id| self.server(id))
+    }
+
+    /// The voting members, by id.
+    pub fn participants(&self) -> impl Iterator<Item = &QuorumServerLine> {
+        self.servers
+            .iter()
+            .filter(|s| s.role == LearnerRole::Participant)
+    }
+
+    /// The observers, by id.
+    pub fn observers(&self) -> impl Iterator<Item = &QuorumServerLine> {
+        self.servers
+            .iter()
+            .filter(|s| s.role == LearnerRole::Observer)
+    }
+
+    /// Whether this server runs as an observer (its own line says so; the
+    /// peerType key only warns when it disagrees, as in Java).
+    pub fn is_observer(&self) -> bool {
+        self.peer_type == LearnerRole::Observer
+    }
+
+    /// Whether quorums are hierarchical (QuorumHierarchical: any group or
+    /// weight line) rather than simple majorities (QuorumMaj).
+    pub fn is_hierarchical(&self) -> bool {
+        !self.groups.is_empty() || !self.weights.is_empty()
+    }
+
+    /// QuorumVerifier.getWeight: 1 for everyone with majority quorums; the
+    /// configured or default weight with hierarchical ones (0 for a server
+    /// that has none, where Java would throw).
+    pub fn weight(&self, id: u64) -> u64 {
+        if self.is_hierarchical() {
+            self.weights.get(&id).copied().unwrap_or(0)
+        } else {
+            1
+        }
+    }
+
+    /// QuorumVerifier.containsQuorum.  As in Java, a majority quorum only
+    /// counts the ids (callers pass voting members only); a hierarchical one
+    /// needs a weight majority in a majority of the non-zero-weight groups.
+    pub fn contains_quorum(&self, ids: &std::collections::BTreeSet<u64>) -> bool {
+        if !self.is_hierarchical() {
+            return ids.len() > self.participants().count() / 2;
+        }
+        if ids.is_empty() {
+            return false;
+        }
+        let mut live_groups = 0usize;
+        let mut majorities = 0usize;
+        for (_, members) in &self.groups {
+            let total: u64 = members.iter().map(|&m| self.weight(m)).sum();
+            if total == 0 {
+                continue;
+            }
+            live_groups += 1;
+            let present: u64 = members
+                .iter()
+                .filter(|m| ids.contains(m))
+                .map(|&m| self.weight(m))
+                .sum();
+            if present > total / 2 {
+                majorities += 1;
+            }
+        }
+        majorities > live_groups / 2
+    }
+
+    /// QuorumVerifier.toString, the `membership:` part of `conf`: server
+    /// lines, then (hierarchical) group and weight lines, each in the order
+    /// Java's HashMaps give, then `version=<hex>` with no newline after it.
+    pub fn membership_report(&self, config_version: u64) -> String {
+        let mut out = String::new();
+        let ids: Vec<u64> = self.servers.iter().map(|s| s.id).collect();
+        for id in java_long_map_order(&ids) {
+            if let Some(s) = self.server(id) {
+                out.push_str(&format!("server.{id}={}\n", s.java_form()));
+            }
+        }
+        if self.is_hierarchical() {
+            // Members are joined in serverGroup's (sid-keyed) iteration order.
+            let group_of: BTreeMap<u64, u64> = self
+                .groups
+                .iter()
+                .flat_map(|(g, members)| members.iter().map(move |&m| (m, *g)))
+                .collect();
+            let sids: Vec<u64> = group_of.keys().copied().collect();
+            let mut joined: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+            for sid in java_long_map_order(&sids) {
+                joined
+                    .entry(group_of[&sid])
+                    .or_default()
+                    .push(sid.to_string());
+            }
+            let gids: Vec<u64> = joined.keys().copied().collect();
+            for gid in java_long_map_order(&gids) {
+                out.push_str(&format!("group.{gid}={}\n", joined[&gid].join(":")));
+            }
+            let wids: Vec<u64> = self.weights.keys().copied().collect();
+            for sid in java_long_map_order(&wids) {
+                out.push_str(&format!("weight.{sid}={}\n", self.weights[&sid]));
+            }
+        }
+        out.push_str(&format!("version={config_version:x}"));
+        out
     }
 }

@@ -47,8 +47,11 @@ mod values;
 mod tests;
 
 pub use ensemble::{ClientAddress, LearnerRole, QuorumServerAddress, QuorumServerLine};
-pub use server_keys::{system_properties_from_jvm_flags, FourLetterWhitelist, SnapshotCompression};
+pub use server_keys::{
+    system_properties_from_jvm_flags, FourLetterWhitelist, SnapshotCompression, SnapshotSizeFactor,
+};
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -73,9 +76,16 @@ const DEFAULT_SNAP_SIZE_LIMIT_KB: i64 = 4_194_304;
 const DEFAULT_PRE_ALLOC_SIZE_KB: u64 = 65_536;
 const DEFAULT_FSYNC_WARNING_THRESHOLD_MS: i64 = 1000;
 const DEFAULT_ADMIN_PORT: u16 = 8080;
+/// QuorumCnxManager's connect timeout.
+pub const DEFAULT_CNX_TIMEOUT_MS: u32 = 5000;
+const DEFAULT_ELECTION_PORT_BIND_RETRY: u32 = 3;
+/// ZKDatabase.DEFAULT_COMMIT_LOG_COUNT, also the minimum.
+const MIN_COMMIT_LOG_COUNT: u32 = 500;
+const DEFAULT_MAX_CONCURRENT_SNAP_SYNCS: u32 = 10;
+const DEFAULT_MAX_CONCURRENT_DIFF_SYNCS: u32 = 100;
 const DEFAULT_METRICS_PROVIDER: &str = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider";
 
-/// Settings of a standalone server, as Java 3.8/3.9 would run with them.
+/// Settings of a standalone server or quorum peer, as Java 3.8/3.9 would run with them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     // ---- keys handled by QuorumPeerConfig itself ----
@@ -115,6 +125,40 @@ pub struct ServerConfig {
     pub standalone_enabled: bool,
     /// reconfigEnabled.
     pub reconfig_enabled: bool,
+    /// peerType as in effect: the role of this server's own `server.N` line
+    /// when there is one (Java's setupPeerType lets the list win), else peerType.
+    pub peer_type: LearnerRole,
+    /// electionAlg (3, the only value Java 3.8 accepts).
+    pub election_alg: u32,
+    /// quorumListenOnAllIPs: bind the quorum and election ports on the wildcard address.
+    pub quorum_listen_on_all_ips: bool,
+    /// syncEnabled (observers log transactions and take snapshots);
+    /// -Dzookeeper.observer.syncEnabled (or zoo.cfg `observer.syncEnabled`) overrides it.
+    pub sync_enabled: bool,
+    /// connectToLearnerMasterLimit in ticks; 0 means Java's fallback to initLimit.
+    pub connect_to_learner_master_limit: u32,
+    /// observerMasterPort; `None` when unset or <= 0.
+    pub observer_master_port: Option<u16>,
+    /// localSessionsEnabled.
+    pub local_sessions_enabled: bool,
+    /// localSessionsUpgradingEnabled.
+    pub local_sessions_upgrading_enabled: bool,
+    /// multiAddress.enabled (default: -Dzookeeper.multiAddress.enabled, else false).
+    /// Parsing `|`-separated server lines depends only on the JVM property, as in Java.
+    pub multi_address_enabled: bool,
+    /// multiAddress.reachabilityCheckEnabled (default true).
+    pub multi_address_reachability_check_enabled: bool,
+    /// multiAddress.reachabilityCheckTimeoutMs (default 1000).
+    pub multi_address_reachability_check_timeout_ms: u32,
+    /// `group.G=sid:sid:...` lines of a hierarchical quorum, sorted by group
+    /// id; members in the order written.  Empty for majority quorums.
+    pub groups: Vec<(u64, Vec<u64>)>,
+    /// `weight.SID=w` with Java's default of 1 for every participant when the
+    /// quorum is hierarchical.  Empty for majority quorums.
+    pub weights: BTreeMap<u64, u64>,
+    /// The quorum configuration version: the static `version` key or the
+    /// dynamic file's name suffix (hex); 0 when neither gives one.
+    pub config_version: u64,
 
     // ---- `zookeeper.*` system properties, written without the prefix in zoo.cfg ----
     /// 4lw.commands.whitelist.
@@ -189,6 +233,27 @@ pub struct ServerConfig {
     pub container_max_per_minute: u32,
     /// -Dznode.container.maxNeverUsedIntervalMs; 0 = never delete unused containers.
     pub container_max_never_used_interval_ms: u64,
+
+    // ---- quorum settings Java reads from `zookeeper.*` system properties ----
+    /// cnxTimeout: connect timeout of the election connections (ms); 0 = none.
+    pub cnx_timeout_ms: u32,
+    /// electionPortBindRetry: attempts to bind the election port; 0 = forever.
+    pub election_port_bind_retry: u32,
+    /// leaderServes: only the exact value `no` keeps clients off the leader.
+    pub leader_serves: bool,
+    /// commitLogCount: committed proposals kept in memory for DIFF syncs (at least 500).
+    pub commit_log_count: u32,
+    /// snapshotSizeFactor: send a snapshot instead of a DIFF once the log
+    /// to send exceeds this fraction of the snapshot size.
+    pub snapshot_size_factor: SnapshotSizeFactor,
+    /// forceSnapshotSync: always sync learners with a snapshot.
+    pub force_snapshot_sync: bool,
+    /// leader.maxConcurrentSnapSyncs (at least 1).
+    pub max_concurrent_snap_syncs: u32,
+    /// leader.maxConcurrentDiffSyncs (at least 1).
+    pub max_concurrent_diff_syncs: u32,
+    /// leader.maxTimeToWaitForEpoch in ms; `None` (Java's -1) waits forever.
+    pub max_time_to_wait_for_epoch_ms: Option<u32>,
 
     /// Every key/value of zoo.cfg in file order, trimmed as Java trims them
     /// (repeated keys appear repeatedly; the last one is in effect).
@@ -282,6 +347,20 @@ impl ServerConfig {
             sync_limit: 0,
             standalone_enabled: true,
             reconfig_enabled: false,
+            peer_type: LearnerRole::Participant,
+            election_alg: 3,
+            quorum_listen_on_all_ips: false,
+            sync_enabled: true,
+            connect_to_learner_master_limit: 0,
+            observer_master_port: None,
+            local_sessions_enabled: false,
+            local_sessions_upgrading_enabled: false,
+            multi_address_enabled: false,
+            multi_address_reachability_check_enabled: true,
+            multi_address_reachability_check_timeout_ms: 1000,
+            groups: Vec::new(),
+            weights: BTreeMap::new(),
+            config_version: 0,
             four_letter_words: FourLetterWhitelist::default(),
             extended_types_enabled: false,
             emulate_353_ttl_nodes: false,
@@ -317,6 +396,15 @@ impl ServerConfig {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             container_max_never_used_interval_ms: 0,
+            cnx_timeout_ms: DEFAULT_CNX_TIMEOUT_MS,
+            election_port_bind_retry: DEFAULT_ELECTION_PORT_BIND_RETRY,
+            leader_serves: true,
+            commit_log_count: MIN_COMMIT_LOG_COUNT,
+            snapshot_size_factor: SnapshotSizeFactor::DEFAULT,
+            force_snapshot_sync: false,
+            max_concurrent_snap_syncs: DEFAULT_MAX_CONCURRENT_SNAP_SYNCS,
+            max_concurrent_diff_syncs: DEFAULT_MAX_CONCURRENT_DIFF_SYNCS,
+            max_time_to_wait_for_epoch_ms: None,
             raw: Vec::new(),
         }
     }
@@ -375,8 +463,10 @@ impl ServerConfig {
         !self.standalone_enabled || participants > 1
     }
 
-    /// Body of the `conf` four-letter word, as ZooKeeperServer.dumpConf prints
-    /// it for a standalone server.  Directory sizes are measured now.
+    /// Body of the `conf` four-letter word, as Java prints it: ZooKeeperServer's
+    /// dumpConf for a standalone server, plus QuorumZooKeeperServer's quorum
+    /// part (limits, ports, peerType, membership) for a quorum peer.
+    /// Directory sizes are measured now.
     pub fn conf_report(&self) -> String {
         let snap_size = dir_size(&self.data_dir.join(VERSION_DIR));
         let log_size = dir_size(&self.data_log_dir.join(VERSION_DIR));
@@ -386,13 +476,27 @@ impl ServerConfig {
     /// [`Self::conf_report`] with given sizes: `data_dir_size` is the byte size
     /// of `data_dir/version-2`, `data_log_size` that of `data_log_dir/version-2`
     /// (the 3.8.4+/3.9.1+ meaning; earlier releases printed them swapped).
+    /// A quorum peer's membership carries the parsed [`Self::config_version`].
     pub fn conf_report_with_sizes(&self, data_dir_size: u64, data_log_size: u64) -> String {
+        self.conf_report_with_version(data_dir_size, data_log_size, self.config_version)
+    }
+
+    /// [`Self::conf_report_with_sizes`] with the quorum configuration version
+    /// in effect now (a leader gives an unversioned configuration a new
+    /// version when it is elected).
+    pub fn conf_report_with_version(
+        &self,
+        data_dir_size: u64,
+        data_log_size: u64,
+        config_version: u64,
+    ) -> String {
+        let quorum = self.is_distributed();
         // No TLS listener in rzk, so Java's "no secure port" value; a standalone
-        // ZooKeeperServer always reports serverId 0.
-        format!(
+        // ZooKeeperServer always reports serverId 0, a quorum peer its myid.
+        let mut out = format!(
             "clientPort={}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\n\
              dataLogDir={}\ndataLogSize={}\ntickTime={}\nmaxClientCnxns={}\n\
-             minSessionTimeout={}\nmaxSessionTimeout={}\nclientPortListenBacklog={}\nserverId=0\n",
+             minSessionTimeout={}\nmaxSessionTimeout={}\nclientPortListenBacklog={}\nserverId={}\n",
             self.client_port,
             self.data_dir.join(VERSION_DIR).display(),
             data_dir_size,
@@ -403,7 +507,39 @@ impl ServerConfig {
             self.min_session_timeout_ms,
             self.max_session_timeout_ms,
             self.client_port_listen_backlog,
-        )
+            if quorum { self.my_id.unwrap_or(0) } else { 0 },
+        );
+        if quorum {
+            // MultipleAddresses.getAllPorts: distinct ports, joined by '|'.
+            let ports = |port: fn(&QuorumServerAddress) -> u16| {
+                let mut seen: Vec<u16> = Vec::new();
+                for a in self.own_server().map_or(&[][..], |s| &s.addresses[..]) {
+                    if !seen.contains(&port(a)) {
+                        seen.push(port(a));
+                    }
+                }
+                seen.iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join("|")
+            };
+            out.push_str(&format!(
+                "initLimit={}\nsyncLimit={}\nelectionAlg={}\nelectionPort={}\nquorumPort={}\n\
+                 peerType={}\nmembership: \n{}",
+                self.init_limit,
+                self.sync_limit,
+                self.election_alg,
+                ports(|a| a.election_port),
+                ports(|a| a.quorum_port),
+                // LearnerType's ordinal.
+                match self.peer_type {
+                    LearnerRole::Participant => 0,
+                    LearnerRole::Observer => 1,
+                },
+                self.membership_report(config_version),
+            ));
+        }
+        out
     }
 }
 

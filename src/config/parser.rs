@@ -10,8 +10,8 @@ use super::ensemble::{is_quorum_key, LearnerRole};
 use super::properties::{java_trim, parse_properties};
 use super::server_keys::property_key_warning;
 use super::values::{
-    java_absolute_path, java_parse_long, port, relative_path_warning, resolve_host, specific,
-    strict_bool, strict_int,
+    java_absolute_path, java_parse_int, java_parse_long, port, relative_path_warning, resolve_host,
+    specific, strict_bool, strict_int,
 };
 use super::{
     bad, ConfigError, ServerConfig, Warning, DEFAULT_MAX_CLIENT_CNXNS, DEFAULT_METRICS_PROVIDER,
@@ -43,6 +43,17 @@ pub(super) struct QuorumKeys {
     pub(super) server_require_sasl: bool,
     pub(super) learner_require_sasl: bool,
     pub(super) metrics_provider: Option<String>,
+    pub(super) election_alg: i32,
+    pub(super) quorum_listen_on_all_ips: bool,
+    pub(super) sync_enabled: bool,
+    pub(super) connect_to_learner_master_limit: i32,
+    pub(super) observer_master_port: i32,
+    pub(super) local_sessions_enabled: bool,
+    pub(super) local_sessions_upgrading_enabled: bool,
+    /// The multiAddress.* keys; unset ones default to the JVM properties.
+    pub(super) multi_address_enabled: Option<bool>,
+    pub(super) reachability_check_enabled: Option<bool>,
+    pub(super) reachability_check_timeout_ms: Option<i32>,
 }
 
 impl Default for QuorumKeys {
@@ -71,6 +82,16 @@ impl Default for QuorumKeys {
             server_require_sasl: false,
             learner_require_sasl: false,
             metrics_provider: None,
+            election_alg: 3,
+            quorum_listen_on_all_ips: false,
+            sync_enabled: true,
+            connect_to_learner_master_limit: 0,
+            observer_master_port: 0,
+            local_sessions_enabled: false,
+            local_sessions_upgrading_enabled: false,
+            multi_address_enabled: None,
+            reachability_check_enabled: None,
+            reachability_check_timeout_ms: None,
         }
     }
 }
@@ -200,7 +221,8 @@ impl<'a> Parser<'a> {
             "quorum.auth.learnerRequireSasl" => q.learner_require_sasl = strict_bool(key, value)?,
             "metricsProvider.className" => q.metrics_provider = Some(value.to_owned()),
             "electionAlg" => {
-                if strict_int(key, value)? != 3 {
+                q.election_alg = strict_int(key, value)?;
+                if q.election_alg != 3 {
                     return Err(bad(key, value, "only 3 is supported"));
                 }
             }
@@ -211,11 +233,25 @@ impl<'a> Parser<'a> {
                     _ => return Err(bad(key, value, "expected 'participant' or 'observer'")),
                 }
             }
+            "observerMasterPort" => q.observer_master_port = strict_int(key, value)?,
+            "connectToLearnerMasterLimit" => {
+                q.connect_to_learner_master_limit = strict_int(key, value)?
+            }
+            "multiAddress.reachabilityCheckTimeoutMs" => {
+                q.reachability_check_timeout_ms = Some(strict_int(key, value)?)
+            }
+            "quorumListenOnAllIPs" => q.quorum_listen_on_all_ips = strict_bool(key, value)?,
+            "syncEnabled" => q.sync_enabled = strict_bool(key, value)?,
+            "localSessionsEnabled" => q.local_sessions_enabled = strict_bool(key, value)?,
+            "localSessionsUpgradingEnabled" => {
+                q.local_sessions_upgrading_enabled = strict_bool(key, value)?
+            }
+            "multiAddress.enabled" => q.multi_address_enabled = Some(strict_bool(key, value)?),
+            "multiAddress.reachabilityCheckEnabled" => {
+                q.reachability_check_enabled = Some(strict_bool(key, value)?)
+            }
             // Quorum-only integers: validated as Java does, otherwise unused.
-            "observerMasterPort"
-            | "connectToLearnerMasterLimit"
-            | "quorum.cnxn.threads.size"
-            | "multiAddress.reachabilityCheckTimeoutMs" => {
+            "quorum.cnxn.threads.size" => {
                 strict_int(key, value)?;
             }
             "jvm.pause.info-threshold.ms"
@@ -224,15 +260,7 @@ impl<'a> Parser<'a> {
                 java_parse_long(value)
                     .ok_or_else(|| bad(key, value, "expected a 64-bit decimal integer"))?;
             }
-            "localSessionsEnabled"
-            | "localSessionsUpgradingEnabled"
-            | "quorumListenOnAllIPs"
-            | "syncEnabled"
-            | "sslQuorum"
-            | "sslQuorumReloadCertFiles"
-            | "multiAddress.enabled"
-            | "multiAddress.reachabilityCheckEnabled"
-            | "jvm.pause.monitor" => {
+            "sslQuorum" | "sslQuorumReloadCertFiles" | "jvm.pause.monitor" => {
                 strict_bool(key, value)?;
             }
             "portUnification" => {
@@ -430,6 +458,7 @@ impl<'a> Parser<'a> {
         config.init_limit = non_negative("initLimit", q.init_limit)?;
         config.sync_limit = non_negative("syncLimit", q.sync_limit)?;
         config.standalone_enabled = q.standalone_enabled;
+        self.finish_quorum_keys(q, &mut config)?;
         config.reconfig_enabled = q.reconfig_enabled;
         if let Some((p, ip)) = client_port {
             config.client_port = p;
@@ -438,6 +467,73 @@ impl<'a> Parser<'a> {
         // Remember whether clientPort was given; setup_quorum may still supply it.
         self.client_port_set = client_port.is_some();
         Ok(config)
+    }
+
+    /// The quorum-only keys of parseProperties, and the multiAddress
+    /// defaults QuorumPeerConfig takes from the JVM properties.
+    fn finish_quorum_keys(
+        &mut self,
+        q: &QuorumKeys,
+        config: &mut ServerConfig,
+    ) -> Result<(), ConfigError> {
+        config.election_alg = q.election_alg as u32;
+        config.peer_type = q.peer_type;
+        config.quorum_listen_on_all_ips = q.quorum_listen_on_all_ips;
+        config.sync_enabled = q.sync_enabled;
+        config.local_sessions_enabled = q.local_sessions_enabled;
+        config.local_sessions_upgrading_enabled = q.local_sessions_upgrading_enabled;
+        config.connect_to_learner_master_limit = u32::try_from(q.connect_to_learner_master_limit)
+            .unwrap_or_else(|_| {
+                self.warn(format!(
+                    "connectToLearnerMasterLimit={} is negative; using 0 (fall back to initLimit)",
+                    q.connect_to_learner_master_limit
+                ));
+                0
+            });
+        // Java logs "observerMasterPort is not set" for any value <= 0.
+        config.observer_master_port = match q.observer_master_port {
+            p if p <= 0 => None,
+            p => Some(port("observerMasterPort", p)?),
+        };
+
+        // Field initialisers: Boolean.parseBoolean / Integer.parseInt of the JVM property.
+        const ENABLED: &str = "zookeeper.multiAddress.enabled";
+        const CHECK: &str = "zookeeper.multiAddress.reachabilityCheckEnabled";
+        const TIMEOUT: &str = "zookeeper.multiAddress.reachabilityCheckTimeoutMs";
+        let jvm_true = |p: &Self, name: &str, default: bool| {
+            p.props
+                .get(name)
+                .map_or(default, |v| v.eq_ignore_ascii_case("true"))
+        };
+        config.multi_address_enabled = q
+            .multi_address_enabled
+            .unwrap_or_else(|| jvm_true(self, ENABLED, false));
+        config.multi_address_reachability_check_enabled = q
+            .reachability_check_enabled
+            .unwrap_or_else(|| jvm_true(self, CHECK, true));
+        let timeout = match q.reachability_check_timeout_ms {
+            Some(t) => t,
+            None => match self.props.get(TIMEOUT) {
+                None => 1000,
+                Some(v) => java_parse_int(v).ok_or_else(|| {
+                    bad(
+                        &format!("-D{TIMEOUT}"),
+                        v,
+                        "expected a 32-bit decimal integer (Java fails to start)",
+                    )
+                })?,
+            },
+        };
+        // Java starts, then each InetAddress.isReachable call rejects a negative timeout.
+        config.multi_address_reachability_check_timeout_ms =
+            u32::try_from(timeout).unwrap_or_else(|_| {
+                self.warn(format!(
+                    "multiAddress.reachabilityCheckTimeoutMs={timeout} is negative; using 1000 \
+                     (Java would fail every reachability check)"
+                ));
+                1000
+            });
+        Ok(())
     }
 
     /// A dataDir-like path: absolute, with Java's relative-path warning.

@@ -9,11 +9,13 @@ use std::fmt;
 
 use super::parser::Parser;
 use super::properties::java_trim;
-use super::values::{java_decode, java_parse_long, java_split};
+use super::values::{java_decode, java_parse_double, java_parse_int, java_parse_long, java_split};
 use super::{
-    bad, ConfigError, ServerConfig, DEFAULT_ADMIN_PORT, DEFAULT_FSYNC_WARNING_THRESHOLD_MS,
-    DEFAULT_GLOBAL_OUTSTANDING_LIMIT, DEFAULT_JUTE_MAXBUFFER, DEFAULT_PRE_ALLOC_SIZE_KB,
-    DEFAULT_SNAP_COUNT, DEFAULT_SNAP_SIZE_LIMIT_KB,
+    bad, ConfigError, ServerConfig, DEFAULT_ADMIN_PORT, DEFAULT_ELECTION_PORT_BIND_RETRY,
+    DEFAULT_FSYNC_WARNING_THRESHOLD_MS, DEFAULT_GLOBAL_OUTSTANDING_LIMIT, DEFAULT_JUTE_MAXBUFFER,
+    DEFAULT_MAX_CONCURRENT_DIFF_SYNCS, DEFAULT_MAX_CONCURRENT_SNAP_SYNCS,
+    DEFAULT_PRE_ALLOC_SIZE_KB, DEFAULT_SNAP_COUNT, DEFAULT_SNAP_SIZE_LIMIT_KB,
+    MIN_COMMIT_LOG_COUNT,
 };
 
 /// snapshot.compression.method.
@@ -46,6 +48,43 @@ impl fmt::Display for SnapshotCompression {
             SnapshotCompression::Gzip => "gz",
             SnapshotCompression::Snappy => "snappy",
         })
+    }
+}
+
+/// zookeeper.snapshotSizeFactor (ZKDatabase): a negative value (or NaN)
+/// turns the size comparison off; above 1 Java falls back to the default.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotSizeFactor(pub f64);
+
+impl SnapshotSizeFactor {
+    /// ZKDatabase.DEFAULT_SNAPSHOT_SIZE_FACTOR.
+    pub const DEFAULT: SnapshotSizeFactor = SnapshotSizeFactor(0.33);
+
+    /// Whether the leader compares log and snapshot sizes at all.
+    pub fn enabled(self) -> bool {
+        self.0 >= 0.0
+    }
+
+    /// ZKDatabase.calculateTxnLogSizeLimit: the log size above which a
+    /// snapshot is sent, or `None` when disabled.
+    pub fn log_size_limit(self, snapshot_size: u64) -> Option<u64> {
+        self.enabled()
+            .then_some((snapshot_size as f64 * self.0) as u64)
+    }
+}
+
+// Compared by bit pattern so that ServerConfig stays `Eq`.
+impl PartialEq for SnapshotSizeFactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for SnapshotSizeFactor {}
+
+impl fmt::Display for SnapshotSizeFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
@@ -173,6 +212,16 @@ pub(super) const HONOURED: &[&str] = &[
     "admin.serverAddress",
     "admin.serverPort",
     "admin.commandURL",
+    "cnxTimeout",
+    "electionPortBindRetry",
+    "leaderServes",
+    "commitLogCount",
+    "snapshotSizeFactor",
+    "forceSnapshotSync",
+    "leader.maxConcurrentSnapSyncs",
+    "leader.maxConcurrentDiffSyncs",
+    "leader.maxTimeToWaitForEpoch",
+    "observer.syncEnabled",
 ];
 
 /// Keys Java reads that only tune the JVM implementation, the quorum
@@ -207,14 +256,8 @@ pub(super) const SILENT: &[&str] = &[
     "test.allowDiscontinuousProposals",
     "configuration",
     "controllerPort",
-    "electionPortBindRetry",
-    "cnxTimeout",
     "quorumCnxnTimeoutMs",
-    "forceSnapshotSync",
-    "leaderServes",
     "leaderConnectDelayDuringRetryMs",
-    "commitLogCount",
-    "snapshotSizeFactor",
     "tcpKeepAlive",
     "forward_learner_requests_to_commit_processor_disabled",
     "client.secure",
@@ -619,6 +662,8 @@ impl Parser<'_> {
         let never_used: i64 = self.decoded("znode.container.maxNeverUsedIntervalMs", 0);
         c.container_max_never_used_interval_ms = never_used.max(0) as u64;
 
+        self.read_quorum_properties(c)?;
+
         let providers: Vec<(String, String)> = self
             .props
             .iter()
@@ -636,6 +681,122 @@ impl Parser<'_> {
                     "{label}={class} ignored: rzk only has the built-in digest and ip authentication providers"
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The quorum classes' own system properties (QuorumCnxManager, Leader,
+    /// LearnerMaster, LearnerHandler, ZKDatabase, QuorumPeer).  Where Java
+    /// would fail once the quorum peer starts, a distributed configuration is
+    /// an error; a standalone one never reads them, so it only gets a warning.
+    fn read_quorum_properties(&mut self, c: &mut ServerConfig) -> Result<(), ConfigError> {
+        let distributed = c.is_distributed();
+        // QuorumCnxManager: Integer.parseInt, and its exception ends the peer.
+        const CNX: &str = "zookeeper.cnxTimeout";
+        if let Some(v) = self.prop(CNX) {
+            match java_parse_int(&v) {
+                Some(ms) if ms >= 0 => c.cnx_timeout_ms = ms as u32,
+                parsed => {
+                    let reason = if parsed.is_some() {
+                        "a negative connect timeout makes every election connection fail"
+                    } else {
+                        "expected a 32-bit decimal integer (Java's QuorumCnxManager fails to start)"
+                    };
+                    if distributed {
+                        return Err(bad(&self.label(CNX), &v, reason));
+                    }
+                    let label = self.label(CNX);
+                    self.warn(format!(
+                        "{label}={v}: {reason}; unused by a standalone server"
+                    ));
+                }
+            }
+        }
+
+        let retry: i32 = self.decoded(
+            "zookeeper.electionPortBindRetry",
+            DEFAULT_ELECTION_PORT_BIND_RETRY as i32,
+        );
+        c.election_port_bind_retry = u32::try_from(retry).unwrap_or_else(|_| {
+            let label = self.label("zookeeper.electionPortBindRetry");
+            self.warn(format!(
+                "{label}={retry} is negative; using {DEFAULT_ELECTION_PORT_BIND_RETRY}, as Java does"
+            ));
+            DEFAULT_ELECTION_PORT_BIND_RETRY
+        });
+
+        c.leader_serves = self.prop("zookeeper.leaderServes").as_deref() != Some("no");
+
+        // ZKDatabase: Integer.parseInt / Double.parseDouble, default on error.
+        const COMMIT_LOG: &str = "zookeeper.commitLogCount";
+        if let Some(v) = self.prop(COMMIT_LOG) {
+            c.commit_log_count = match java_parse_int(&v) {
+                None => self.fallback(COMMIT_LOG, &v, MIN_COMMIT_LOG_COUNT, "a valid integer"),
+                Some(n) if n < MIN_COMMIT_LOG_COUNT as i32 => {
+                    let label = self.label(COMMIT_LOG);
+                    self.warn(format!(
+                        "{label}={n} is below {MIN_COMMIT_LOG_COUNT}; using {MIN_COMMIT_LOG_COUNT}, as Java does"
+                    ));
+                    MIN_COMMIT_LOG_COUNT
+                }
+                Some(n) => n as u32,
+            };
+        }
+        const SIZE_FACTOR: &str = "zookeeper.snapshotSizeFactor";
+        if let Some(v) = self.prop(SIZE_FACTOR) {
+            c.snapshot_size_factor = match java_parse_double(&v) {
+                Some(f) if f > 1.0 => {
+                    let label = self.label(SIZE_FACTOR);
+                    self.warn(format!(
+                        "{label}={v} is above 1; using the default 0.33, as Java does"
+                    ));
+                    SnapshotSizeFactor::DEFAULT
+                }
+                Some(f) => SnapshotSizeFactor(f),
+                None => self.fallback(
+                    SIZE_FACTOR,
+                    &v,
+                    SnapshotSizeFactor::DEFAULT,
+                    "a valid number",
+                ),
+            };
+        }
+        c.force_snapshot_sync = self.boolean("zookeeper.forceSnapshotSync", false);
+
+        // LearnerSyncThrottler refuses a limit below 1 when a leader starts.
+        for (name, default, field) in [
+            (
+                "zookeeper.leader.maxConcurrentSnapSyncs",
+                DEFAULT_MAX_CONCURRENT_SNAP_SYNCS,
+                &mut c.max_concurrent_snap_syncs,
+            ),
+            (
+                "zookeeper.leader.maxConcurrentDiffSyncs",
+                DEFAULT_MAX_CONCURRENT_DIFF_SYNCS,
+                &mut c.max_concurrent_diff_syncs,
+            ),
+        ] {
+            let n: i32 = self.decoded(name, default as i32);
+            *field = if n > 0 {
+                n as u32
+            } else {
+                let label = self.label(name);
+                let reason = "must be at least 1 (Java's leader fails to start)";
+                if distributed {
+                    return Err(bad(&label, &n.to_string(), reason));
+                }
+                self.warn(format!(
+                    "{label}={n} {reason}; unused by a standalone server"
+                ));
+                default
+            };
+        }
+        let wait: i32 = self.decoded("zookeeper.leader.maxTimeToWaitForEpoch", -1);
+        c.max_time_to_wait_for_epoch_ms = u32::try_from(wait).ok();
+
+        // QuorumPeer.getSyncEnabled: the property, when set, beats syncEnabled.
+        if self.prop("zookeeper.observer.syncEnabled").is_some() {
+            c.sync_enabled = self.boolean("zookeeper.observer.syncEnabled", true);
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
+use super::properties::java_trim;
 use super::{bad, ConfigError, Warning};
 
 /// Integer.parseInt / Long.parseLong: optional sign, then decimal digits.
@@ -28,6 +29,32 @@ pub(super) fn java_parse_int(s: &str) -> Option<i32> {
 
 pub(super) fn java_parse_long(s: &str) -> Option<i64> {
     java_parse_decimal(s)?.try_into().ok()
+}
+
+/// Double.parseDouble for the decimal forms: surrounding blanks trimmed, an
+/// optional f/F/d/D suffix, `NaN` and `Infinity` spelled exactly so.
+pub(super) fn java_parse_double(s: &str) -> Option<f64> {
+    let t = java_trim(s);
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned == "NaN" || unsigned == "Infinity" {
+        return if t.starts_with('-') && unsigned == "Infinity" {
+            Some(f64::NEG_INFINITY)
+        } else if unsigned == "NaN" {
+            Some(f64::NAN)
+        } else {
+            Some(f64::INFINITY)
+        };
+    }
+    let body = t.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(t);
+    // Rust also accepts "inf" and "nan"; Java's other forms are all digits,
+    // '.', signs and exponents.
+    if !body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-' | b'e' | b'E'))
+    {
+        return None;
+    }
+    body.parse().ok()
 }
 
 /// Integer.decode / Long.decode (used by Integer.getInteger and Long.getLong):

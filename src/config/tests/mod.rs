@@ -3,6 +3,7 @@
 mod api;
 mod ensemble;
 mod properties;
+mod quorum;
 mod server_keys;
 mod static_keys;
 
