@@ -21,6 +21,7 @@
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
+//! - [`quorum`]: quorum mode: leader election (the election port) and, later, ZAB.
 //! - [`tools`]: the `rzk` subcommands' tools: log-dump, snap-dump, purge (and autopurge), dump-tree.
 //!
 //! The data tree, session tracker and watch manager are plain data
@@ -36,6 +37,7 @@ pub mod jute;
 pub mod path;
 pub mod persist;
 pub mod proto;
+pub mod quorum;
 pub mod quota;
 pub mod rng;
 pub mod server;
