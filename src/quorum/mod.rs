@@ -14,6 +14,7 @@
 //! - [`election_service`]: a task joining the state machine to the
 //!   transport, for the quorum peer's main loop.
 
+pub mod election;
 pub mod election_wire;
 pub mod verifier;
 pub mod vote;
