@@ -14,7 +14,9 @@
 //! - [`election_service`]: a task joining the state machine to the
 //!   transport, for the quorum peer's main loop.
 
+pub mod cnx;
 pub mod election;
+pub mod election_service;
 pub mod election_wire;
 pub mod verifier;
 pub mod vote;
