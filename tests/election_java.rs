@@ -319,11 +319,14 @@ async fn bad_input_is_dropped_then_rzk_elects_with_java() {
     long_addr.extend_from_slice(&2049i32.to_be_bytes());
     cases.push(("address over 2048 bytes", long_addr));
     // sid 0 is smaller than ours and not in the config: not dialed back.
-    cases.push(("unknown smaller sid", encode_handshake(0, &[addr.clone()])));
-    let mut oversized = encode_handshake(2, &[addr.clone()]);
+    cases.push((
+        "unknown smaller sid",
+        encode_handshake(0, std::slice::from_ref(&addr)),
+    ));
+    let mut oversized = encode_handshake(2, std::slice::from_ref(&addr));
     oversized.extend_from_slice(&(512 * 1024 + 1i32).to_be_bytes());
     cases.push(("oversized frame", oversized));
-    let mut zero = encode_handshake(2, &[addr.clone()]);
+    let mut zero = encode_handshake(2, std::slice::from_ref(&addr));
     zero.extend_from_slice(&0i32.to_be_bytes());
     cases.push(("zero-length frame", zero));
     // A handshake cut short: dropped after cnxTimeout (1 s here).
@@ -344,7 +347,7 @@ async fn bad_input_is_dropped_then_rzk_elects_with_java() {
     // our vote once we have one.
     let mut stranger = TcpStream::connect(port).await.expect("connect");
     stranger
-        .write_all(&encode_handshake(9, &[addr.clone()]))
+        .write_all(&encode_handshake(9, std::slice::from_ref(&addr)))
         .await
         .expect("write");
     let probe = Notification {
