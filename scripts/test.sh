@@ -39,6 +39,7 @@ differential() {
 suite format cargo fmt --check
 suite clippy cargo clippy --all-targets --release -- -D warnings
 suite cargo-test cargo test --release
+suite election-java cargo test --release --test election_java -- --ignored --test-threads=1
 suite build cargo build --release
 suite differential differential
 suite zkcli env RZK_BIN="$PWD/target/release/rzk" compat-tests/zkcli/run.sh

@@ -21,6 +21,8 @@
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
+//! - [`quorum`]: quorum mode: leader election (the election port) and ZAB
+//!   (the quorum port: packets, a learner's sync; the peer loop is to come).
 //! - [`tools`]: the `rzk` subcommands' tools: log-dump, snap-dump, purge (and autopurge), dump-tree.
 //!
 //! The data tree, session tracker and watch manager are plain data

@@ -1,6 +1,26 @@
-//! Quorum mode: the peer side of a ZooKeeper ensemble.
+//! Quorum mode: what a server needs to run in an ensemble with Java 3.8
+//! peers.
 //!
-//! - [`zab`]: the ZAB protocol on the quorum port: packets and the
-//!   learner's state machine.
+//! Leader election (Java's QuorumCnxManager + FastLeaderElection, on the
+//! election port):
+//! - [`verifier`]: who votes and what a quorum is (QuorumMaj,
+//!   QuorumHierarchical), and the config text peers exchange.
+//! - [`vote`]: server states, votes and the order in which votes win.
+//! - [`election_wire`]: the election port's byte formats (handshake,
+//!   framing, notifications).
+//! - [`election`]: FastLeaderElection as a deterministic state machine:
+//!   messages and time in, messages to send and the decision out.
+//! - [`cnx`]: the TCP transport between peers (QuorumCnxManager).
+//! - [`election_service`]: a task joining the state machine to the
+//!   transport, for the quorum peer's main loop.
+//!
+//! ZAB (the quorum port):
+//! - [`zab`]: packets, and a learner's epoch handshake and sync.
 
+pub mod cnx;
+pub mod election;
+pub mod election_service;
+pub mod election_wire;
+pub mod verifier;
+pub mod vote;
 pub mod zab;
