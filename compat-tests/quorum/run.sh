@@ -406,10 +406,19 @@ restart_follower_with_writes() { # mode count F L
 # it was down), by SNAP (more writes than the leader's committedLog holds),
 # and a former leader with a proposal nobody acknowledged by TRUNC.
 scenario_sync() {
-    form
+    # Java syncs a follower from its on-disk txn log when the gap is past the
+    # committedLog but still inside the current log file; a small snapCount
+    # rolls the log (and snapshots) every 100-200 txns, so that a 1500-txn gap
+    # spans log files and a snapshot is the only way.
+    form snapCount=200
     local L F F2
     L=$(leader_of) || fail "no leader"
     read -r F F2 <<<"$(followers_of)"
+    # A follower whose last zxid opens an epoch (xxx00000000) gets a
+    # snapshot from a Java leader whatever the gap: give it txns first.
+    # shellcheck disable=SC2046
+    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
     restart_follower_with_writes DIFF 20 "$F" "$L"
     # Java's leader keeps the last zookeeper.commitLogCount (500) txns in memory.
     restart_follower_with_writes SNAP 1500 "$F" "$L"
