@@ -16,7 +16,8 @@
 //       sends one create at once (queued until connected) and prints RESULT.
 //   ephemeral <connect> <path> <sessionTimeoutMs>
 //       creates an ephemeral and keeps its session until killed; prints
-//       CONNECTED session=0x... server=host:port at every (re)connection.
+//       CONNECTED session=0x... server=ip:port at every (re)connection,
+//       SESSION 0x... timeout=<negotiated ms> once, STATE <state> on others.
 //
 // <connect> is host:port,...; the hosts are tried in the order given (the
 // stock client shuffles them), so a scenario chooses which node a client is
@@ -110,7 +111,7 @@ public class QuorumClient {
             SocketAddress a = testableRemoteSocketAddress();
             if (a instanceof InetSocketAddress) {
                 InetSocketAddress i = (InetSocketAddress) a;
-                return i.getHostString() + ":" + i.getPort();
+                return (i.getAddress() != null ? i.getAddress().getHostAddress() : i.getHostString()) + ":" + i.getPort();
             }
             return "none";
         }
@@ -244,8 +245,7 @@ public class QuorumClient {
     static void ephemeral(String[] a) throws Exception {
         StateLog log = new StateLog(true);
         Zk zk = connect(a[1], Integer.parseInt(a[3]), log, 30);
-        say("CONNECTED session=0x" + Long.toHexString(zk.getSessionId()) + " server=" + zk.server()
-            + " timeout=" + zk.getSessionTimeout());
+        say("SESSION 0x" + Long.toHexString(zk.getSessionId()) + " timeout=" + zk.getSessionTimeout());
         zk.create(a[2], ("owner:0x" + Long.toHexString(zk.getSessionId())).getBytes("UTF-8"),
             ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
         say("EPHEMERAL " + a[2]);

@@ -103,10 +103,7 @@ CLIENT_PIDS=()
 VERDICT=""
 _scenario_exit() {
     local p
-    for p in "${CLIENT_PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
+    for p in "${CLIENT_PIDS[@]}"; do client_kill "$p"; done
     [[ -n $VERDICT ]] || echo "FAIL $SCENARIO: aborted (see $ENS_DIR)"
 }
 trap _scenario_exit EXIT
@@ -140,6 +137,11 @@ client_bg() { # name args...
     CLIENT_PIDS+=("$CLIENT_PID")
 }
 
+client_kill() { # pid
+    { kill -KILL "$1" && wait "$1"; } 2>/dev/null
+    return 0
+}
+
 # Wait (bounded) until file contains a line matching regex; prints that line.
 wait_line() { # file regex timeout_s
     local deadline=$((SECONDS + $3))
@@ -160,8 +162,8 @@ wait_client() { # pid timeout_s
         kill -0 "$1" 2>/dev/null || break
         sleep 0.1
     done
-    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-    wait "$1"
+    kill -0 "$1" 2>/dev/null && client_kill "$1" && return 1
+    wait "$1" 2>/dev/null
 }
 
 # Start one writer per argument spec "tag:connect"; waits for all of them.
@@ -236,6 +238,15 @@ EOF
     ((n_bad == 0)) || fail "$label: $n_bad of $n_acked acknowledged writes lost or wrong: $rest"
     say "$label: nodes $* have identical trees ($(wc -l <"$first") znodes), all $n_acked acknowledged writes present"
     TREE_FILE=$first
+}
+
+# The id of the node whose client address is ip:port.
+node_of_addr() { # ip:port
+    local i
+    for ((i = 1; i <= ENS_N; i++)); do
+        [[ $(node_addr "$i") == "$1" ]] && { echo "$i"; return 0; }
+    done
+    echo "?"
 }
 
 # Ids of all nodes but the given ones.
@@ -504,7 +515,7 @@ scenario_expiry() {
     client_bg eph ephemeral "$(node_addr "$F")" /eph 3000
     c=$CLIENT_PID
     wait_line "$ENS_DIR/eph.out" '^EPHEMERAL' 30 >/dev/null || fail "no ephemeral: $(cat "$ENS_DIR/eph.out")"
-    sid=$(sed -n 's/^CONNECTED session=\(0x[0-9a-f]*\).*/\1/p' "$ENS_DIR/eph.out" | head -1)
+    sid=$(sed -n 's/^SESSION \(0x[0-9a-f]*\).*/\1/p' "$ENS_DIR/eph.out" | head -1)
     say "session $sid (timeout 3000 ms) made /eph through follower node $F"
     # shellcheck disable=SC2046
     wait_owner /eph "$sid" 15 $(seq 1 "$ENS_N") || fail "/eph not on every node with owner $sid"
@@ -514,7 +525,7 @@ scenario_expiry() {
     # shellcheck disable=SC2046
     wait_owner /eph "" 30 $(seq 1 "$ENS_N") || fail "/eph still present 30s after its client stopped"
     local took=$((SECONDS - t_stop))
-    kill -KILL "$c" 2>/dev/null
+    client_kill "$c"
     # shellcheck disable=SC2046
     check_trees final $(seq 1 "$ENS_N")
     pass "ephemeral of $sid on every node, gone from every node ${took}s after its client stopped"
@@ -531,14 +542,19 @@ scenario_session_move() {
     wait_line "$ENS_DIR/mover.out" '^EPHEMERAL' 30 >/dev/null || fail "no ephemeral: $(cat "$ENS_DIR/mover.out")"
     line=$(grep -m1 '^CONNECTED' "$ENS_DIR/mover.out")
     sid=$(sed 's/^CONNECTED session=\(0x[0-9a-f]*\).*/\1/' <<<"$line")
-    [[ $line == *"server=$(node_addr "$A") "* ]] || fail "client not on node $A first: $line"
+    [[ $line == *"server=$(node_addr "$A")" ]] || fail "client not on node $A first: $line"
     say "session $sid on node $A made /moved; kill -9 node $A"
     node_kill9 "$A"
-    line=$(wait_line "$ENS_DIR/mover.out" "^CONNECTED session=$sid server=" 20) ||
-        fail "the client did not reconnect within 20s: $(tail -3 "$ENS_DIR/mover.out")"
-    server=$(sed 's/.*server=\([^ ]*\).*/\1/' <<<"$line")
-    [[ $server != "$(node_addr "$A")" ]] || fail "reconnected to the dead node?"
-    ! grep '^CONNECTED' "$ENS_DIR/mover.out" | grep -vq "session=$sid " ||
+    local deadline=$((SECONDS + 20))
+    while :; do
+        line=$(grep '^CONNECTED' "$ENS_DIR/mover.out" | grep -v "server=$(node_addr "$A")\$" | tail -1)
+        [[ -n $line ]] && break
+        ((SECONDS < deadline)) || fail "the client did not reconnect within 20s: $(tail -3 "$ENS_DIR/mover.out")"
+        sleep 0.2
+    done
+    server=${line##*server=}
+    server="node $(node_of_addr "$server") ($server)"
+    ! grep '^CONNECTED' "$ENS_DIR/mover.out" | grep -vq "session=$sid server=" ||
         fail "the client got a new session: $(grep CONNECTED "$ENS_DIR/mover.out")"
     say "client back with session $sid on $server"
     # Past the session timeout: the session lives on, not merely not yet expired.
