@@ -1225,7 +1225,9 @@ pub fn read_sync_stream<R: Read>(r: R) -> Result<Snapshot, String> {
         .map_err(|e| fail(e, section, src.pos))?;
     match src.string("signature") {
         Ok(Some(s)) if s == SYNC_SIGNATURE => Ok(snap),
-        Ok(other) => Err(format!("missing signature after the leader's snapshot: {other:?}")),
+        Ok(other) => Err(format!(
+            "missing signature after the leader's snapshot: {other:?}"
+        )),
         Err(e) => Err(fail(e, "signature", src.pos)),
     }
 }
@@ -1297,7 +1299,9 @@ mod tests {
         let mut bad = wire.clone();
         let n = bad.len();
         bad[n - 1] = b'X';
-        assert!(read_sync_stream(&bad[..]).unwrap_err().contains("signature"));
+        assert!(read_sync_stream(&bad[..])
+            .unwrap_err()
+            .contains("signature"));
     }
 
     fn stat(zxid: i64, owner: i64) -> StatPersisted {

@@ -300,7 +300,9 @@ mod tests {
             self.incoming.pop_front().ok_or_else(|| "EOF".to_string())
         }
         fn recv_snapshot(&mut self) -> Result<Snapshot, String> {
-            self.snapshot.take().ok_or_else(|| "no snapshot".to_string())
+            self.snapshot
+                .take()
+                .ok_or_else(|| "no snapshot".to_string())
         }
         fn send(&mut self, p: &QuorumPacket) -> Result<(), String> {
             self.sent.push(p.clone());
@@ -436,7 +438,10 @@ mod tests {
                 (kind::ACK, zxid::make(e, 0)),
             ]
         );
-        assert_eq!(&link.sent[1].data.as_ref().unwrap()[..], &4i32.to_be_bytes());
+        assert_eq!(
+            &link.sent[1].data.as_ref().unwrap()[..],
+            &4i32.to_be_bytes()
+        );
     }
 
     #[test]
@@ -448,9 +453,15 @@ mod tests {
             synced_timeouts: false,
         };
         let mut disk = Disk::default();
-        assert!(sync_with_leader(&mut link, &mut disk, start(3, 2, 0)).is_err(), "EOF");
+        assert!(
+            sync_with_leader(&mut link, &mut disk, start(3, 2, 0)).is_err(),
+            "EOF"
+        );
         assert!(disk.accepted.is_empty());
-        assert_eq!(&link.sent[1].data.as_ref().unwrap()[..], &(-1i32).to_be_bytes());
+        assert_eq!(
+            &link.sent[1].data.as_ref().unwrap()[..],
+            &(-1i32).to_be_bytes()
+        );
     }
 
     #[test]
@@ -489,7 +500,10 @@ mod tests {
             };
             let mut disk = Disk::default();
             let s = sync_with_leader(&mut link, &mut disk, start(1, 1, zxid::make(1, 9))).unwrap();
-            assert!(s.tree.get("/x").is_some(), "{first}: applied before NEWLEADER");
+            assert!(
+                s.tree.get("/x").is_some(),
+                "{first}: applied before NEWLEADER"
+            );
             assert!(s.tree.get("/y").is_none());
             assert_eq!(s.to_log.len(), 1, "the uncommitted proposal is logged");
             assert!(s.committed.is_empty());
