@@ -613,35 +613,13 @@ impl Core {
         if let Some(l) = self.learner.as_mut() {
             l.touch(session, timeout);
         }
+        // A learner's writes, and its syncs, are the leader's to order.
+        let to_leader = |t| is_write(t) || t == op::SYNC || t == op::DELETE_CONTAINER;
+        if self.is_learner() && to_leader(h.type_) {
+            return self.forward(conn, session, h, body);
+        }
         match h.type_ {
-            op::CREATE
-            | op::CREATE2
-            | op::CREATE_TTL
-            | op::CREATE_CONTAINER
-            | op::DELETE
-            | op::SET_DATA
-            | op::SET_ACL
-            | op::CHECK
-            | op::MULTI
-            | op::RECONFIG
-            | op::CLOSE_SESSION
-                if self.is_learner() =>
-            {
-                self.forward(conn, session, h, body)
-            }
-            op::SYNC if self.is_learner() => self.forward(conn, session, h, body),
-            op::CREATE
-            | op::CREATE2
-            | op::CREATE_TTL
-            | op::CREATE_CONTAINER
-            | op::DELETE
-            | op::SET_DATA
-            | op::SET_ACL
-            | op::CHECK
-            | op::MULTI
-            | op::RECONFIG
-            | op::CLOSE_SESSION => self.write(conn, session, h, body, now),
-            op::DELETE_CONTAINER if self.is_learner() => self.forward(conn, session, h, body),
+            t if is_write(t) => self.write(conn, session, h, body, now),
             op::DELETE_CONTAINER => {
                 // Java accepts deleteContainer from a client and takes the
                 // whole packet, header included, as the path: it never
@@ -1228,6 +1206,25 @@ impl Core {
     pub fn conn_of(&self, session: i64) -> Option<ConnId> {
         self.session_conn.get(&session).copied()
     }
+}
+
+/// Client requests that become transactions (deleteContainer aside, see
+/// `Core::request`).
+fn is_write(type_: i32) -> bool {
+    matches!(
+        type_,
+        op::CREATE
+            | op::CREATE2
+            | op::CREATE_TTL
+            | op::CREATE_CONTAINER
+            | op::DELETE
+            | op::SET_DATA
+            | op::SET_ACL
+            | op::CHECK
+            | op::MULTI
+            | op::RECONFIG
+            | op::CLOSE_SESSION
+    )
 }
 
 /// The reply to a write, from the result of applying it.
