@@ -17,6 +17,8 @@
 pub mod cnx;
 pub mod election;
 pub mod election_service;
+#[cfg(test)]
+mod election_sim;
 pub mod election_wire;
 pub mod verifier;
 pub mod vote;
