@@ -13,6 +13,8 @@
 //! - [`cnx`]: the TCP transport between peers (QuorumCnxManager).
 //! - [`election_service`]: a task joining the state machine to the
 //!   transport, for the quorum peer's main loop.
+//! - `election_sim` (tests only): a seeded simulation of several elections
+//!   on a faulty network.
 
 pub mod cnx;
 pub mod election;
