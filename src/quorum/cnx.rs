@@ -428,3 +428,61 @@ async fn write_loop(inner: &Inner, sid: u64, mut wr: OwnedWriteHalf, wake: Arc<N
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(my_id: u64, addrs: &BTreeMap<u64, SocketAddr>) -> CnxConfig {
+        CnxConfig {
+            my_id,
+            listen: addrs[&my_id],
+            advertised: vec![addrs[&my_id].to_string()],
+            peers: addrs.clone(),
+            cnx_timeout: Duration::from_millis(1000),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn larger_sid_keeps_the_connection_and_only_the_newest_message_goes() {
+        let socks: Vec<_> = (0..2)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        let addrs: BTreeMap<u64, SocketAddr> = socks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as u64 + 1, s.local_addr().expect("addr")))
+            .collect();
+        drop(socks);
+        let (one, mut from_one) = QuorumCnx::start(config(1, &addrs)).expect("start 1");
+        // 2 is not up: the dials fail and only the newest message waits.
+        for m in [b"old".to_vec(), b"older?".to_vec(), b"newest".to_vec()] {
+            one.send(2, m);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!one.is_connected(2));
+        let (two, mut at_two) = QuorumCnx::start(config(2, &addrs)).expect("start 2");
+        // 1 dials, loses (smaller sid), hangs up; 2 dials back.
+        one.connect_all();
+        let got = tokio::time::timeout(Duration::from_secs(5), at_two.recv())
+            .await
+            .expect("in time")
+            .expect("a message");
+        assert_eq!((got.from, got.msg.as_slice()), (1, &b"newest"[..]));
+        assert!(one.is_connected(2) && two.is_connected(1));
+        two.send(1, b"back".to_vec());
+        let got = tokio::time::timeout(Duration::from_secs(5), from_one.recv())
+            .await
+            .expect("in time")
+            .expect("a message");
+        assert_eq!((got.from, got.msg.as_slice()), (2, &b"back"[..]));
+        // Nothing else was queued.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), at_two.recv())
+                .await
+                .is_err()
+        );
+        one.shutdown();
+        two.shutdown();
+    }
+}

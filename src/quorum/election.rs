@@ -491,7 +491,7 @@ fn check_leader(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quorum::verifier::tests::maj;
+    use crate::quorum::verifier::tests::{hier, maj};
 
     fn looking(leader: i64, zxid: i64, round: i64, epoch: i64) -> Notification {
         Notification {
@@ -837,5 +837,38 @@ mod tests {
         let out = f.receive(2, looking(9, 100, 1, 100), 1);
         assert!(out.send.is_empty());
         assert_eq!(f.proposal().0, 1);
+    }
+
+    #[test]
+    fn a_weight_zero_server_is_never_elected() {
+        let weights = BTreeMap::from([(3, 0)]);
+        let qv = hier(&[1, 2, 3], vec![(1, vec![1, 2, 3])], weights);
+        let mut nodes: Vec<Election> = (1..=3)
+            .map(|i| Election::new(i, qv.clone(), true))
+            .collect();
+        let outs: Vec<(u64, Output)> = nodes
+            .iter_mut()
+            .map(|e| (e.my_id(), e.look(0, 0, 0)))
+            .collect();
+        let decided = run(&mut nodes, outs);
+        assert_eq!(decided.len(), 3);
+        assert!(decided.values().all(|(v, _)| v.id == 2), "{decided:?}");
+        assert_eq!(decided[&2].1, ServerState::Leading);
+    }
+
+    #[test]
+    fn a_server_missing_from_its_own_config_follows_the_ensemble() {
+        // We are 9, in nobody's config: we back nobody and learn the
+        // leader from the voters' answers.
+        let mut e = Election::new(9, maj(&[1, 2, 3], &[]), true);
+        let out = e.look(0, 0, 0);
+        assert_eq!(targets(&out), vec![1, 2, 3]);
+        assert!(out.send.iter().all(|(_, n)| n.leader == i64::MIN));
+        e.receive(1, settled(ServerState::Following, 3, 1, 1), 1);
+        let (vote, state) = e
+            .receive(3, settled(ServerState::Leading, 3, 1, 1), 2)
+            .decided
+            .expect("follows");
+        assert_eq!((vote.id, state), (3, ServerState::Following));
     }
 }

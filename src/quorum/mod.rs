@@ -13,6 +13,8 @@
 //! - [`cnx`]: the TCP transport between peers (QuorumCnxManager).
 //! - [`election_service`]: a task joining the state machine to the
 //!   transport, for the quorum peer's main loop.
+//! - `election_sim` (tests only): a seeded simulation of several elections
+//!   on a faulty network.
 //!
 //! ZAB (the quorum port):
 //! - [`zab`]: packets, and a learner's epoch handshake and sync.
@@ -20,6 +22,8 @@
 pub mod cnx;
 pub mod election;
 pub mod election_service;
+#[cfg(test)]
+mod election_sim;
 pub mod election_wire;
 pub mod verifier;
 pub mod vote;
