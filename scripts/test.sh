@@ -46,6 +46,7 @@ suite zkcli env RZK_BIN="$PWD/target/release/rzk" compat-tests/zkcli/run.sh
 suite persistence env RZK_BIN="$PWD/target/release/rzk" compat-tests/persistence/run.sh
 suite curator env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator/run.sh
 suite curator-test-dropin env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator-test-dropin/run.sh
+suite quorum env RZK_BIN="$PWD/target/release/rzk" compat-tests/quorum/run.sh --kinds java,java,java
 suite bench-smoke scripts/bench.sh --smoke --no-build
 if [[ -x compat-tests/jute-golden/run.sh ]]; then
     suite jute-golden compat-tests/jute-golden/run.sh

@@ -296,6 +296,12 @@ wait_formed() { # [timeout_s]
             case $m in
             leader) leaders=$((leaders + 1)) ;;
             follower) ;;
+            standalone)
+                # Never changes: the node ignored its server.N lines.
+                echo "ensemble.sh: node $i (${ENS_KIND[i]}) runs standalone on an ensemble config" >&2
+                ens_status >&2
+                return 1
+                ;;
             *) ok=0 ;;
             esac
         done

@@ -309,7 +309,9 @@ scenario_leader_kill() {
         wait_line "$ENS_DIR/acked.w$i" . 30 >/dev/null || fail "writer w$i acknowledged nothing in 30s"
     done
     sleep 2
-    say "writers acked $(cat "$ENS_DIR"/acked.w* | wc -l) so far; kill -9 leader node $L"
+    local z1
+    z1=$(zxid_of "$L")
+    say "writers acked $(cat "$ENS_DIR"/acked.w* | wc -l) so far; kill -9 leader node $L (zxid $z1)"
     node_kill9 "$L"
     t_kill=$SECONDS
     # Counted once the leader is dead: nothing commits until a new one leads.
@@ -317,7 +319,10 @@ scenario_leader_kill() {
     wait_formed 60 || fail "no new leader after the leader was killed"
     local L2
     L2=$(leader_of)
-    say "node $L2 leads after $((SECONDS - t_kill))s"
+    local z2
+    z2=$(zxid_of "$L2")
+    (((z2 >> 32) > (z1 >> 32))) || fail "new leader node $L2 zxid $z2 is not of a later epoch than $z1"
+    say "node $L2 leads after $((SECONDS - t_kill))s, zxid $z2"
     # Every writer, the one that was on the dead node included, goes on.
     local deadline=$((SECONDS + 40)) all
     while :; do
@@ -437,7 +442,8 @@ scenario_sync() {
     # TRUNC. The followers freeze (SIGSTOP: their sockets stay open, so the
     # leader keeps leading for syncLimit ticks and logs the proposal), a
     # client's create reaches the leader, which logs it but cannot commit it.
-    local go=$ENS_DIR/go-trunc hold
+    local go=$ENS_DIR/go-trunc hold z_old
+    z_old=$(zxid_of "$L")
     client_bg hold hold-create "$(node_addr "$L")" /trunc-unacked "$go" 30
     hold=$CLIENT_PID
     wait_line "$ENS_DIR/hold.out" '^CONNECTED' 30 >/dev/null || fail "TRUNC: client did not connect to leader node $L"
@@ -467,6 +473,7 @@ scenario_sync() {
     local L2 z2
     L2=$(leader_of)
     z2=$(zxid_of "$L2")
+    (((z2 >> 32) > (z_old >> 32))) || fail "TRUNC: new leader node $L2 zxid $z2 is not of a later epoch than $z_old"
     say "TRUNC: node $L2 leads nodes $F $F2, zxid $z2; restart node $L"
     # No write in the new epoch before node $L returns: a Java leader sends
     # TRUNC only when the learner is ahead within an epoch it knows; with
