@@ -655,36 +655,6 @@ impl ServerConfig {
         }
     }
 
-    /// QuorumVerifier.containsQuorum.  As in Java, a majority quorum only
-    /// counts the ids (callers pass voting members only); a hierarchical one
-    /// needs a weight majority in a majority of the non-zero-weight groups.
-    pub fn contains_quorum(&self, ids: &std::collections::BTreeSet<u64>) -> bool {
-        if !self.is_hierarchical() {
-            return ids.len() > self.participants().count() / 2;
-        }
-        if ids.is_empty() {
-            return false;
-        }
-        let mut live_groups = 0usize;
-        let mut majorities = 0usize;
-        for (_, members) in &self.groups {
-            let total: u64 = members.iter().map(|&m| self.weight(m)).sum();
-            if total == 0 {
-                continue;
-            }
-            live_groups += 1;
-            let present: u64 = members
-                .iter()
-                .filter(|m| ids.contains(m))
-                .map(|&m| self.weight(m))
-                .sum();
-            if present > total / 2 {
-                majorities += 1;
-            }
-        }
-        majorities > live_groups / 2
-    }
-
     /// QuorumVerifier.toString, the `membership:` part of `conf`: server
     /// lines, then (hierarchical) group and weight lines, each in the order
     /// Java's HashMaps give, then `version=<hex>` with no newline after it.

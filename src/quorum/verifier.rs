@@ -44,6 +44,22 @@ pub struct QuorumVerifier {
 }
 
 impl QuorumVerifier {
+    /// The verifier a configuration describes: hierarchical when it has
+    /// group or weight lines, else a majority.
+    pub fn from_config(cfg: &crate::config::ServerConfig) -> Result<QuorumVerifier, String> {
+        let version = cfg.config_version as i64;
+        if cfg.is_hierarchical() {
+            QuorumVerifier::hierarchical(
+                &cfg.servers,
+                cfg.groups.clone(),
+                cfg.weights.clone(),
+                version,
+            )
+        } else {
+            Ok(QuorumVerifier::majority(&cfg.servers, version))
+        }
+    }
+
     /// QuorumMaj over the `server.N` lines.
     pub fn majority(servers: &[QuorumServerLine], version: i64) -> QuorumVerifier {
         QuorumVerifier {

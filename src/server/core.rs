@@ -303,13 +303,7 @@ impl Core {
             match f.origin {
                 Origin::Request { conn, xid, type_ } => {
                     let (err, body) = write_reply(type_, &rc);
-                    // A write refused in prep shows as lop=NA in Java's `cons`.
-                    let lop = if rc.type_ == op::ERROR && type_ != op::MULTI {
-                        op::ERROR
-                    } else {
-                        type_
-                    };
-                    self.reply(conn, xid, err, body, lop, now.mono_ms);
+                    self.reply(conn, xid, err, body, reply_lop(type_, &rc), now.mono_ms);
                     if type_ == op::CLOSE_SESSION {
                         self.close(conn);
                     }
@@ -1225,6 +1219,16 @@ fn is_write(type_: i32) -> bool {
             | op::RECONFIG
             | op::CLOSE_SESSION
     )
+}
+
+/// The op a write's reply is counted under: a write refused in prep shows
+/// as lop=NA in Java's `cons`.
+fn reply_lop(type_: i32, rc: &TxnResult) -> i32 {
+    if rc.type_ == op::ERROR && type_ != op::MULTI {
+        op::ERROR
+    } else {
+        type_
+    }
 }
 
 /// The reply to a write, from the result of applying it.

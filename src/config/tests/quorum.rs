@@ -58,10 +58,12 @@ fn groups_and_weights() {
     );
     assert_eq!((c.weight(2), c.weight(6)), (1, 0));
     // Group 1 weighs 4, group 2 weighs 1: both need a weight majority.
-    assert!(c.contains_quorum(&set(&[1, 2, 5])));
-    assert!(!c.contains_quorum(&set(&[1, 5])));
-    assert!(!c.contains_quorum(&set(&[1, 2, 3])));
-    assert!(!c.contains_quorum(&set(&[])));
+    // The quorum rule itself lives in the verifier built from the config.
+    let qv = crate::quorum::verifier::QuorumVerifier::from_config(&c).unwrap();
+    assert!(qv.contains_quorum(&set(&[1, 2, 5])));
+    assert!(!qv.contains_quorum(&set(&[1, 5])));
+    assert!(!qv.contains_quorum(&set(&[1, 2, 3])));
+    assert!(!qv.contains_quorum(&set(&[])));
 }
 
 #[test]
@@ -72,8 +74,9 @@ fn zero_weight_groups_do_not_count() {
          group.1=1:2\ngroup.2=3\nweight.3=0",
     );
     // Only group 1 counts, so a majority of it is a quorum.
-    assert!(c.contains_quorum(&set(&[1, 2])));
-    assert!(!c.contains_quorum(&set(&[1, 3])));
+    let qv = crate::quorum::verifier::QuorumVerifier::from_config(&c).unwrap();
+    assert!(qv.contains_quorum(&set(&[1, 2])));
+    assert!(!qv.contains_quorum(&set(&[1, 3])));
 }
 
 #[test]
@@ -82,8 +85,9 @@ fn majority_quorums() {
     assert!(!c.is_hierarchical());
     assert!(c.groups.is_empty() && c.weights.is_empty());
     assert_eq!((c.weight(1), c.weight(6), c.weight(99)), (1, 1, 1));
-    assert!(c.contains_quorum(&set(&[1, 2, 3])));
-    assert!(!c.contains_quorum(&set(&[1, 2])));
+    let qv = crate::quorum::verifier::QuorumVerifier::from_config(&c).unwrap();
+    assert!(qv.contains_quorum(&set(&[1, 2, 3])));
+    assert!(!qv.contains_quorum(&set(&[1, 2])));
 }
 
 #[test]

@@ -313,6 +313,15 @@ mod tests {
         }
     }
 
+    fn script(incoming: Vec<QuorumPacket>, snapshot: Option<Snapshot>) -> Script {
+        Script {
+            incoming: incoming.into(),
+            snapshot,
+            sent: vec![],
+            synced_timeouts: false,
+        }
+    }
+
     #[derive(Default)]
     struct Disk {
         accepted: Vec<i64>,
@@ -395,8 +404,8 @@ mod tests {
     #[test]
     fn a_diff_sync_leaves_proposals_to_log_and_commits_to_apply() {
         let e = 5;
-        let mut link = Script {
-            incoming: [
+        let mut link = script(
+            vec![
                 leader_info(e),
                 pk(kind::DIFF, zxid::make(4, 2)),
                 packet::proposal(&create(zxid::make(4, 2), "/a")),
@@ -408,12 +417,9 @@ mod tests {
                 pk(kind::COMMIT, zxid::make(4, 3)),
                 packet::proposal(&create(zxid::make(e, 1), "/c")),
                 pk(kind::UPTODATE, -1),
-            ]
-            .into(),
-            snapshot: None,
-            sent: vec![],
-            synced_timeouts: false,
-        };
+            ],
+            None,
+        );
         let mut disk = Disk::default();
         let s = sync_with_leader(&mut link, &mut disk, start(4, 4, zxid::make(4, 1))).unwrap();
         assert_eq!(s.mode, SyncMode::Diff);
@@ -446,12 +452,7 @@ mod tests {
 
     #[test]
     fn a_learner_that_accepted_the_epoch_acks_it_with_minus_one() {
-        let mut link = Script {
-            incoming: [leader_info(3), pk(kind::DIFF, 0)].into(),
-            snapshot: None,
-            sent: vec![],
-            synced_timeouts: false,
-        };
+        let mut link = script(vec![leader_info(3), pk(kind::DIFF, 0)], None);
         let mut disk = Disk::default();
         assert!(
             sync_with_leader(&mut link, &mut disk, start(3, 2, 0)).is_err(),
@@ -466,12 +467,7 @@ mod tests {
 
     #[test]
     fn an_older_leader_is_refused() {
-        let mut link = Script {
-            incoming: [leader_info(2)].into(),
-            snapshot: None,
-            sent: vec![],
-            synced_timeouts: false,
-        };
+        let mut link = script(vec![leader_info(2)], None);
         let Err(err) = sync_with_leader(&mut link, &mut Disk::default(), start(3, 3, 0)) else {
             panic!("synced")
         };
@@ -483,8 +479,8 @@ mod tests {
     fn snap_and_trunc_apply_early_commits_in_memory_and_snapshot_at_newleader() {
         for first in [kind::SNAP, kind::TRUNC] {
             let base = zxid::make(1, 4);
-            let mut link = Script {
-                incoming: [
+            let mut link = script(
+                vec![
                     leader_info(2),
                     pk(first, base),
                     packet::proposal(&create(zxid::make(1, 5), "/x")),
@@ -492,12 +488,9 @@ mod tests {
                     packet::proposal(&create(zxid::make(1, 6), "/y")),
                     pk(kind::NEWLEADER, zxid::make(2, 0)),
                     pk(kind::UPTODATE, -1),
-                ]
-                .into(),
-                snapshot: Some(Snapshot::default()),
-                sent: vec![],
-                synced_timeouts: false,
-            };
+                ],
+                Some(Snapshot::default()),
+            );
             let mut disk = Disk::default();
             let s = sync_with_leader(&mut link, &mut disk, start(1, 1, zxid::make(1, 9))).unwrap();
             assert!(
@@ -518,12 +511,7 @@ mod tests {
 
     #[test]
     fn garbage_instead_of_a_sync_packet_ends_the_sync() {
-        let mut link = Script {
-            incoming: [leader_info(2), pk(kind::PROPOSAL, 1)].into(),
-            snapshot: None,
-            sent: vec![],
-            synced_timeouts: false,
-        };
+        let mut link = script(vec![leader_info(2), pk(kind::PROPOSAL, 1)], None);
         let Err(err) = sync_with_leader(&mut link, &mut Disk::default(), start(1, 1, 0)) else {
             panic!("synced")
         };

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{write_reply, Core, Now, Queued};
+use super::{reply_lop, write_reply, Core, Now, Queued};
 use crate::fasthash::HashMap;
 use crate::jute::data::Id;
 use crate::jute::proto::{RequestHeader, SyncRequest, SyncResponse};
@@ -284,12 +284,7 @@ impl Core {
             }
             Some(type_) => {
                 let (err, body) = write_reply(type_, &rc);
-                let lop = if rc.type_ == op::ERROR && type_ != op::MULTI {
-                    op::ERROR
-                } else {
-                    type_
-                };
-                self.finish_forwarded(conn, cxid, err, body, lop, now);
+                self.finish_forwarded(conn, cxid, err, body, reply_lop(type_, &rc), now);
                 if type_ == op::CLOSE_SESSION {
                     self.close(conn);
                 }
