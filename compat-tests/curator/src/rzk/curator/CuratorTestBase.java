@@ -164,6 +164,19 @@ public abstract class CuratorTestBase {
         await(msg, WAIT_S * 1000, cond);
     }
 
+    /** Waits until a recipe's directory has no children. Recipe directories
+     *  are containers: once empty, the server's container manager may delete
+     *  them before we look, which says the same. */
+    void awaitNoChildren(String msg, long timeoutMs, String path) throws Exception {
+        awaitZk(msg, timeoutMs, () -> {
+            try {
+                return admin.getChildren().forPath(path).isEmpty();
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+                return true;
+            }
+        });
+    }
+
     /** Like await, but for conditions that talk to the server. */
     interface Check {
         boolean ok() throws Exception;

@@ -67,7 +67,7 @@ public class LeaderTests extends CuratorTestBase {
             leader.close();
         }
         assertEquals(4, formerLeaders.size());
-        awaitZk("latch nodes gone", 5000, () -> admin.getChildren().forPath(latchPath).isEmpty());
+        awaitNoChildren("latch nodes gone", 5000, latchPath);
     }
 
     /** autoRequeue: each participant leads repeatedly, never two at a time. */

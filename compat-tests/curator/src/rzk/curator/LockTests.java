@@ -404,12 +404,6 @@ public class LockTests extends CuratorTestBase {
      *  directory is a container: once empty, the server's container manager
      *  may delete it before we look, which says the same. */
     private void awaitLockDirEmpty(String lockPath) throws Exception {
-        awaitZk("lock directory empty", WAIT_S * 1000, () -> {
-            try {
-                return admin.getChildren().forPath(lockPath).isEmpty();
-            } catch (KeeperException.NoNodeException e) {
-                return true;
-            }
-        });
+        awaitNoChildren("lock directory empty", WAIT_S * 1000, lockPath);
     }
 }
