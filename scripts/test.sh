@@ -47,6 +47,9 @@ suite persistence env RZK_BIN="$PWD/target/release/rzk" compat-tests/persistence
 suite curator env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator/run.sh
 suite curator-test-dropin env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator-test-dropin/run.sh
 suite quorum env RZK_BIN="$PWD/target/release/rzk" compat-tests/quorum/run.sh --kinds java,java,java
+# rzk as node 1 follows (a tie in election goes to the higher sid).
+suite quorum-rzk-follows env RZK_BIN="$PWD/target/release/rzk" QUORUM_OUT="$PWD/compat-tests/out/quorum-rzk-follows" \
+    compat-tests/quorum/run.sh --kinds rzk,java,java
 suite bench-smoke scripts/bench.sh --smoke --no-build
 if [[ -x compat-tests/jute-golden/run.sh ]]; then
     suite jute-golden compat-tests/jute-golden/run.sh

@@ -240,6 +240,9 @@ pub enum LogCmd {
     Append(Vec<Txn>),
     /// Start a new log file with the next append (after a snapshot).
     Roll,
+    /// Make everything durable, close the log and say so: the server is
+    /// changing roles and will read its logs back.
+    Close(mpsc::Sender<()>),
 }
 
 /// Sends work to the log thread.
@@ -255,6 +258,15 @@ impl LogHandle {
 
     pub fn roll(&self) {
         let _ = self.tx.send(LogCmd::Roll);
+    }
+
+    /// Makes everything appended durable and stops the log thread; returns
+    /// once it has (blocking).
+    pub fn close(&self) {
+        let (tx, rx) = mpsc::channel();
+        if self.tx.send(LogCmd::Close(tx)).is_ok() {
+            let _ = rx.recv();
+        }
     }
 }
 
@@ -279,6 +291,7 @@ pub fn spawn_log_thread(
         .name("rzk-txnlog".into())
         .spawn(move || {
             let mut stats = FsyncStats::default();
+            let mut closed = None;
             while let Ok(first) = rx.recv() {
                 let mut last = None;
                 let mut next = Some(first);
@@ -289,6 +302,10 @@ pub fn spawn_log_thread(
                             writer.append_txn(t, None)
                         }),
                         LogCmd::Roll => writer.flush().and_then(|_| writer.roll()),
+                        LogCmd::Close(done) => {
+                            closed = Some(done);
+                            break;
+                        }
                     };
                     if let Err(e) = res {
                         fatal(&cfg.log_dir, &e);
@@ -323,8 +340,16 @@ pub fn spawn_log_thread(
                 if let Some(z) = last {
                     durable(z, stats);
                 }
+                if closed.is_some() {
+                    break;
+                }
             }
-            let _ = writer.close();
+            if let Err(e) = writer.close() {
+                tracing::error!("cannot close the txn log: {e}");
+            }
+            if let Some(done) = closed {
+                let _ = done.send(());
+            }
         })?;
     Ok(LogHandle { tx })
 }

@@ -18,6 +18,8 @@
 //!
 //! ZAB (the quorum port):
 //! - [`zab`]: packets, and a learner's epoch handshake and sync.
+//!
+//! - [`peer`]: the peer's main loop: recover, elect, then follow or lead.
 
 pub mod cnx;
 pub mod election;
@@ -25,6 +27,7 @@ pub mod election_service;
 #[cfg(test)]
 mod election_sim;
 pub mod election_wire;
+pub mod peer;
 pub mod verifier;
 pub mod vote;
 pub mod zab;

@@ -49,6 +49,38 @@ pub struct StaticInfo {
     pub data_log_dir: String,
     pub client_port: u16,
     pub max_client_cnxns: u32,
+    /// The server's role for `srvr` and `mntr`: leader, follower,
+    /// observer, or (empty) standalone.
+    pub mode: String,
+}
+
+impl StaticInfo {
+    pub fn mode(&self) -> &str {
+        if self.mode.is_empty() {
+            "standalone"
+        } else {
+            &self.mode
+        }
+    }
+}
+
+/// Java's answer to most four-letter words while no server is running
+/// behind the client port (a quorum peer between roles).
+pub const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
+
+/// A four-letter word's answer while not serving: `ruok`, `isro` and
+/// `envi` still answer, as in Java; the rest say they cannot.
+pub fn not_serving(cmd: &str, info: &StaticInfo) -> String {
+    match cmd {
+        "ruok" => "imok".into(),
+        "isro" => "null".into(),
+        "envi" => {
+            let mut o = String::new();
+            envi(&mut o, info);
+            o
+        }
+        _ => NOT_SERVING.into(),
+    }
 }
 
 /// ZooTrace's initial trace mask, CLIENT_REQUEST | SERVER_PACKET | SESSION |
@@ -173,7 +205,7 @@ pub fn run_for(
                 }
                 o.push('\n');
             }
-            server_stats(&mut o, core, counters);
+            server_stats(&mut o, core, counters, info.mode());
             writeln!(o, "Node count: {}", node_count(core)).unwrap();
         }
         "cons" => {
@@ -280,14 +312,14 @@ fn session_of(core: &Core, conn: ConnId) -> i64 {
 
 /// ServerStats.toString. Latencies are all 0: requests are answered
 /// synchronously.
-fn server_stats(o: &mut String, core: &Core, counters: &Counters) {
+fn server_stats(o: &mut String, core: &Core, counters: &Counters, mode: &str) {
     writeln!(o, "Latency min/avg/max: 0/{}/0", java_double(0.0)).unwrap();
     writeln!(o, "Received: {}", received(core, counters)).unwrap();
     writeln!(o, "Sent: {}", sent(core, counters)).unwrap();
     writeln!(o, "Connections: {}", connections(core)).unwrap();
     o.push_str("Outstanding: 0\n");
     writeln!(o, "Zxid: 0x{:x}", core.last_zxid()).unwrap();
-    o.push_str("Mode: standalone\n");
+    writeln!(o, "Mode: {mode}").unwrap();
 }
 
 /// InetSocketAddress.toString of an accepted socket: "/ip:port", IPv6 in
@@ -854,7 +886,7 @@ const MNTR_SUMMARIES: [&str; 23] = [
 fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now: Now) {
     let mut line = |k: &str, v: &dyn std::fmt::Display| writeln!(o, "zk_{k}\t{v}").unwrap();
     line("version", &info.version);
-    line("server_state", &"standalone");
+    line("server_state", &info.mode());
     let (open_fds, max_fds) = fd_counts();
     for g in MNTR_GAUGES {
         let v: String = match g {

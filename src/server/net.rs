@@ -18,9 +18,11 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use crate::jute::quorum::QuorumPacket;
 use crate::persist::image;
 use crate::persist::store::{self, FsyncStats, LogHandle, StoreConfig};
-use crate::server::core::{Core, Now, Outbound};
+use crate::quorum::zab::packet::{self, kind};
+use crate::server::core::{Core, Forward, Now, Outbound};
 use crate::server::fourlw;
 use crate::watch::ConnId;
 
@@ -87,6 +89,8 @@ pub enum CoreMsg {
         asker: fourlw::Asker,
         reply: oneshot::Sender<String>,
     },
+    /// Stop serving: close every connection and end the core task.
+    Shutdown(String),
 }
 
 /// Settings of the network edge.
@@ -100,6 +104,65 @@ pub struct NetConfig {
 /// A running server's handle: where it listens.
 pub struct Server {
     pub local_addr: SocketAddr,
+}
+
+/// Whichever core serves the client port now (none between a quorum
+/// peer's roles).
+type Serving = Arc<std::sync::Mutex<Option<mpsc::UnboundedSender<CoreMsg>>>>;
+
+/// The client port. It stays open for the server's life, as Java's
+/// connection factory does; connections go to the core serving when they
+/// arrive, and while none is, four-letter words get Java's "not currently
+/// serving" answer and clients are turned away.
+pub struct ClientPort {
+    pub local_addr: SocketAddr,
+    serving: Serving,
+}
+
+impl ClientPort {
+    /// Starts accepting on `listener` (inside a Tokio runtime).
+    pub fn start(
+        listener: TcpListener,
+        net: NetConfig,
+        info: fourlw::StaticInfo,
+    ) -> std::io::Result<ClientPort> {
+        let local_addr = listener.local_addr()?;
+        let serving: Serving = Arc::default();
+        tokio::spawn(accept_loop(listener, serving.clone(), net, Arc::new(info)));
+        Ok(ClientPort {
+            local_addr,
+            serving,
+        })
+    }
+
+    /// From now on, new connections go to `core` (or to nobody).
+    pub fn serve(&self, core: Option<mpsc::UnboundedSender<CoreMsg>>) {
+        *self.serving.lock().unwrap_or_else(|e| e.into_inner()) = core;
+    }
+}
+
+/// A learner's link to its leader, for the core task: packets from the
+/// leader (or why the link failed), and encoded packets to it.
+pub struct LeaderIo {
+    pub from_leader: mpsc::UnboundedReceiver<Result<QuorumPacket, String>>,
+    pub to_leader: mpsc::UnboundedSender<Bytes>,
+    /// An observer logs what it is told without acknowledging it.
+    pub observer: bool,
+}
+
+/// A core task's handle.
+pub struct CoreHandle {
+    pub tx: mpsc::UnboundedSender<CoreMsg>,
+    /// Ends with why the core stopped, and its log to close.
+    pub done: tokio::task::JoinHandle<CoreExit>,
+}
+
+/// How a core task ended.
+pub struct CoreExit {
+    pub reason: String,
+    /// The durable log, still open: close it (blocking) before reading the
+    /// logs back.
+    pub log: Option<LogHandle>,
 }
 
 struct Clock {
@@ -170,7 +233,22 @@ pub fn spawn(
     info: fourlw::StaticInfo,
     persistence: Option<Persistence>,
 ) -> std::io::Result<Server> {
-    let local_addr = listener.local_addr()?;
+    let port = ClientPort::start(listener, net, info.clone())?;
+    let handle = spawn_core(core, info, persistence, None)?;
+    port.serve(Some(handle.tx));
+    Ok(Server {
+        local_addr: port.local_addr,
+    })
+}
+
+/// Starts the core task (and, with `persistence`, its log thread); a
+/// learner's core also gets its link to the leader.
+pub fn spawn_core(
+    core: Core,
+    info: fourlw::StaticInfo,
+    persistence: Option<Persistence>,
+    leader: Option<LeaderIo>,
+) -> std::io::Result<CoreHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
     // Acknowledgements of the log thread come on a channel of their own,
     // which the core reads before requests: a write's reply (and the reads
@@ -205,9 +283,16 @@ pub fn spawn(
             Some(stage)
         }
     };
-    tokio::spawn(core_task(core, rx, durable_rx, tx.clone(), info, stage));
-    tokio::spawn(accept_loop(listener, tx, net));
-    Ok(Server { local_addr })
+    let done = tokio::spawn(core_task(
+        core,
+        rx,
+        durable_rx,
+        tx.clone(),
+        info,
+        stage,
+        leader,
+    ));
+    Ok(CoreHandle { tx, done })
 }
 
 async fn core_task(
@@ -217,7 +302,8 @@ async fn core_task(
     to_self: mpsc::UnboundedSender<CoreMsg>,
     info: fourlw::StaticInfo,
     mut stage: Option<LogStage>,
-) {
+    mut leader: Option<LeaderIo>,
+) -> CoreExit {
     let clock = Clock {
         start: Instant::now(),
     };
@@ -231,7 +317,8 @@ async fn core_task(
     let mut answered = Vec::new();
     let mut outgoing: Vec<(ConnId, BytesMut, bool)> = Vec::new();
     let mut out_index: HashMap<ConnId, usize> = HashMap::default();
-    loop {
+    let mut stop: Option<String> = None;
+    while stop.is_none() {
         tokio::select! {
             // In this order: a due tick, the log's acknowledgements, then
             // requests; a snapshot walk only keeps idle turns coming (every
@@ -250,15 +337,35 @@ async fn core_task(
                 core.stats.fsync_max_us = fsync.max_us;
                 core.durable(zxid, clock.now());
             }
+            // The leader's packets come before clients' requests: commits
+            // answer them.
+            Some(from) = async { leader.as_mut()?.from_leader.recv().await }, if leader.is_some() => {
+                let now = clock.now();
+                let mut next = Some(from);
+                let mut n = 0;
+                while let Some(from) = next.take() {
+                    if let Err(why) = from.and_then(|p| from_leader(&mut core, leader.as_ref(), p, now)) {
+                        stop = Some(why);
+                        break;
+                    }
+                    n += 1;
+                    if n < 256 {
+                        next = leader.as_mut().and_then(|l| l.from_leader.try_recv().ok());
+                    }
+                }
+            }
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 let now = clock.now();
-                handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
+                stop = handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 // Handle some of what is already queued before dispatching
                 // output, so replies ready together go out together.
                 for _ in 0..256 {
+                    if stop.is_some() {
+                        break;
+                    }
                     let Ok(msg) = rx.try_recv() else { break };
-                    handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
+                    stop = handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 }
             }
             // While a snapshot is being walked, keep turning between
@@ -280,6 +387,14 @@ async fn core_task(
                     start_snapshot(&core, st);
                 }
                 step_snapshot(&core, st, &to_self);
+            }
+        }
+        // What this learner owes its leader: forwarded requests, acks.
+        if let Some(l) = leader.as_ref() {
+            for f in core.take_forwards() {
+                if l.to_leader.send(forward_packet(&f)).is_err() {
+                    stop.get_or_insert_with(|| "the connection to the leader closed".into());
+                }
             }
         }
         // A turn's output, gathered per connection (in the order the
@@ -309,6 +424,71 @@ async fn core_task(
             }
         }
     }
+    // Stopping: every client is let go (each may reconnect elsewhere).
+    for link in conns.values() {
+        link.outlet.send(BytesMut::new(), true);
+    }
+    CoreExit {
+        reason: stop.unwrap_or_else(|| "the server is stopping".into()),
+        log: stage.map(|s| s.log),
+    }
+}
+
+/// A packet from the leader, for a learner's core.
+fn from_leader(
+    core: &mut Core,
+    link: Option<&LeaderIo>,
+    p: QuorumPacket,
+    now: Now,
+) -> Result<(), String> {
+    let Some(link) = link else { return Ok(()) };
+    match p.type_ {
+        kind::PROPOSAL => {
+            let txn = packet::txn_of(&p).map_err(|e| format!("bad PROPOSAL: {e}"))?;
+            core.proposed(txn, !link.observer);
+        }
+        kind::COMMIT => core.commit_zxid(p.zxid, now)?,
+        kind::INFORM => {
+            let txn = packet::txn_of(&p).map_err(|e| format!("bad INFORM: {e}"))?;
+            let zxid = txn.header.zxid;
+            core.proposed(txn, false);
+            core.commit_zxid(zxid, now)?;
+        }
+        kind::PING => {
+            let touches = core.take_touches();
+            let _ = link
+                .to_leader
+                .send(packet::encode(&packet::ping_reply(p.zxid, &touches)));
+        }
+        kind::SYNC => core.sync_done(now),
+        kind::REVALIDATE => {
+            let (session, valid) =
+                packet::parse_revalidate_answer(&p).map_err(|e| format!("bad REVALIDATE: {e}"))?;
+            core.revalidated(session, valid, now);
+        }
+        kind::UPTODATE => {}
+        other => tracing::warn!("ignoring a {} packet from the leader", kind::name(other)),
+    }
+    Ok(())
+}
+
+/// A learner's forward, as the packet the leader expects.
+fn forward_packet(f: &Forward) -> Bytes {
+    let p = match f {
+        Forward::Request {
+            session,
+            cxid,
+            type_,
+            body,
+            auth,
+        } => packet::request(*session, *cxid, *type_, body, auth),
+        Forward::Revalidate {
+            session,
+            timeout_ms,
+        } => packet::revalidate(*session, *timeout_ms),
+        Forward::Ack(zxid) => packet::packet(kind::ACK, *zxid, None),
+    };
+    packet::encode(&p)
 }
 
 /// The core task's end of a connection.
@@ -420,7 +600,7 @@ fn handle(
     counters: &mut fourlw::Counters,
     answered: &mut Vec<ConnId>,
     stage: &mut Option<LogStage>,
-) {
+) -> Option<String> {
     match msg {
         CoreMsg::Open {
             conn,
@@ -450,10 +630,17 @@ fn handle(
         CoreMsg::FourLetter { cmd, asker, reply } => {
             let _ = reply.send(fourlw::run_for(&cmd, &asker, core, info, counters, now));
         }
+        CoreMsg::Shutdown(why) => return Some(why),
     }
+    None
 }
 
-async fn accept_loop(listener: TcpListener, core: mpsc::UnboundedSender<CoreMsg>, net: NetConfig) {
+async fn accept_loop(
+    listener: TcpListener,
+    serving: Serving,
+    net: NetConfig,
+    info: Arc<fourlw::StaticInfo>,
+) {
     let next_id = AtomicU64::new(1);
     let per_ip: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, u32>>> = Arc::default();
     loop {
@@ -481,11 +668,12 @@ async fn accept_loop(listener: TcpListener, core: mpsc::UnboundedSender<CoreMsg>
             *n += 1;
         }
         let conn = next_id.fetch_add(1, Ordering::Relaxed);
-        let core = core.clone();
+        let core = serving.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let net = net.clone();
         let per_ip = per_ip.clone();
+        let info = info.clone();
         tokio::spawn(async move {
-            serve_conn(conn, stream, remote, core, &net).await;
+            serve_conn(conn, stream, remote, core, &net, &info).await;
             if net.max_client_cnxns > 0 {
                 let mut m = per_ip.lock().expect("per-ip map");
                 if let Some(n) = m.get_mut(&remote.ip()) {
@@ -500,10 +688,11 @@ async fn serve_conn(
     conn: ConnId,
     stream: TcpStream,
     remote: SocketAddr,
-    core: mpsc::UnboundedSender<CoreMsg>,
+    core: Option<mpsc::UnboundedSender<CoreMsg>>,
     net: &NetConfig,
+    info: &fourlw::StaticInfo,
 ) {
-    let (mut rd, wr) = stream.into_split();
+    let (mut rd, mut wr) = stream.into_split();
     // The first four bytes are either a frame length or a four-letter word.
     let mut first = [0u8; 4];
     if rd.read_exact(&mut first).await.is_err() {
@@ -522,9 +711,22 @@ async fn serve_conn(
             }
             asker.trace_mask = Some(i64::from_be_bytes(mask));
         }
-        four_letter(cmd, asker, wr, &core, net).await;
+        match &core {
+            Some(core) => four_letter(cmd, asker, wr, core, net).await,
+            None => {
+                let _ = wr
+                    .write_all(fourlw::not_serving(cmd, info).as_bytes())
+                    .await;
+                let _ = wr.shutdown().await;
+            }
+        }
         return;
     }
+    let Some(core) = core else {
+        // Java closes a client's connection while no server runs behind it.
+        tracing::info!(%remote, "closing a client connection: not serving requests now");
+        return;
+    };
     let backlog = Arc::new(Backlog::default());
     let outlet = Arc::new(Outlet::new(wr, backlog.clone()));
     let open = CoreMsg::Open {

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use crate::config::ServerConfig;
 use crate::persist::store::{self, StoreConfig};
+use crate::quorum::peer;
+use crate::quorum::verifier::QuorumVerifier;
 use crate::server::core::{Core, CoreConfig, Now};
 use crate::server::{fourlw, net};
 
@@ -27,7 +29,7 @@ pub fn core_config(cfg: &ServerConfig) -> CoreConfig {
     }
 }
 
-fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
+pub fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
     fourlw::StaticInfo {
         version: version(),
         config: Some(cfg.clone()),
@@ -46,6 +48,7 @@ fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
         data_log_dir: cfg.data_log_dir.display().to_string(),
         client_port: cfg.client_port,
         max_client_cnxns: cfg.max_client_cnxns,
+        mode: String::new(),
     }
 }
 
@@ -62,7 +65,8 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
-/// Runs a standalone server until SIGINT or SIGTERM.
+/// Runs a server until SIGINT or SIGTERM: standalone, or a quorum peer
+/// when zoo.cfg lists an ensemble.
 pub fn run_standalone(config_path: &Path) -> Result<(), String> {
     // zkServer.sh passes -D flags in SERVER_JVMFLAGS; some settings (jute.maxbuffer,
     // znode.container.*) can only be given that way, in Java and so here.
@@ -74,29 +78,10 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
     for w in &warnings {
         tracing::warn!("{}", w.0);
     }
-    if cfg.is_distributed() {
-        tracing::warn!(
-            "{} server.N lines found: quorum mode is not implemented yet, running standalone",
-            cfg.servers.len()
-        );
-    }
     let store = StoreConfig::from_config(&cfg);
     store
         .create_dirs()
         .map_err(|e| format!("cannot create {}: {e}", store.snap_dir.display()))?;
-    let t0 = std::time::Instant::now();
-    let recovered = store::recover(&store, cfg.extended_types_enabled)?;
-    tracing::info!(
-        "loaded snapshot 0x{:x} and {} logged transactions in {} ms (snapshot {} + replay {}): {} nodes, {} sessions, last zxid 0x{:x}",
-        recovered.snapshot_zxid,
-        recovered.replayed,
-        t0.elapsed().as_millis(),
-        recovered.load_ms,
-        recovered.replay_ms,
-        recovered.tree.node_count(),
-        recovered.sessions.len(),
-        recovered.tree.last_processed_zxid
-    );
     // The startup snapshot is written after the port opens; fail now, as
     // Java would then, if it cannot be.
     store.check_snap_dir_writable().map_err(|e| {
@@ -105,6 +90,13 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
             store.snap_dir.display()
         )
     })?;
+    let distributed = cfg.is_distributed();
+    let recovered = if distributed {
+        // A peer recovers at every election, in its loop.
+        None
+    } else {
+        Some(recover(&store, &cfg)?)
+    };
     // Java's DatadirCleanupManager: purge now, then every autopurge.purgeInterval hours.
     let autopurge = crate::tools::purge::spawn_autopurge(
         cfg.data_dir.clone(),
@@ -123,6 +115,15 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         let addr = SocketAddr::new(ip, cfg.client_port);
         let listener = bind(addr, cfg.client_port_listen_backlog)
             .map_err(|e| format!("cannot bind client port {addr}: {e}"))?;
+        let wl = cfg.four_letter_words.clone();
+        let netcfg = net::NetConfig {
+            max_frame: cfg.jute_maxbuffer,
+            max_client_cnxns: cfg.max_client_cnxns,
+            four_letter: Arc::new(move |c: &str| wl.allows(c)),
+        };
+        let Some(recovered) = recovered else {
+            return run_peer(cfg, store, listener, netcfg).await;
+        };
         let now = Now {
             mono_ms: 1_000,
             wall_ms: wall_ms(),
@@ -132,12 +133,6 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         for (id, timeout) in recovered.sessions {
             core.sessions.add(id, timeout, now.mono_ms);
         }
-        let wl = cfg.four_letter_words.clone();
-        let netcfg = net::NetConfig {
-            max_frame: cfg.jute_maxbuffer,
-            max_client_cnxns: cfg.max_client_cnxns,
-            four_letter: Arc::new(move |c: &str| wl.allows(c)),
-        };
         let persistence = net::Persistence {
             store,
             snap_count: cfg.snap_count,
@@ -156,6 +151,59 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
         a.stop();
     }
     Ok(())
+}
+
+fn recover(store: &StoreConfig, cfg: &ServerConfig) -> Result<store::Recovered, String> {
+    let t0 = std::time::Instant::now();
+    let recovered = store::recover(store, cfg.extended_types_enabled)?;
+    tracing::info!(
+        "loaded snapshot 0x{:x} and {} logged transactions in {} ms (snapshot {} + replay {}): {} nodes, {} sessions, last zxid 0x{:x}",
+        recovered.snapshot_zxid,
+        recovered.replayed,
+        t0.elapsed().as_millis(),
+        recovered.load_ms,
+        recovered.replay_ms,
+        recovered.tree.node_count(),
+        recovered.sessions.len(),
+        recovered.tree.last_processed_zxid
+    );
+    Ok(recovered)
+}
+
+/// A quorum peer: the client port stays open while the peer elects,
+/// follows and leads in turn.
+async fn run_peer(
+    cfg: ServerConfig,
+    store: StoreConfig,
+    listener: tokio::net::TcpListener,
+    netcfg: net::NetConfig,
+) -> Result<(), String> {
+    let my_id = cfg
+        .my_id
+        .ok_or("an ensemble member needs a myid file in dataDir")?;
+    let verifier = QuorumVerifier::from_config(&cfg)?;
+    let info = static_info(&cfg);
+    let port = net::ClientPort::start(listener, netcfg, info.clone())
+        .map_err(|e| format!("client port: {e}"))?;
+    tracing::info!(
+        "client port {} (not serving until a leader is found)",
+        port.local_addr
+    );
+    let ctx = peer::PeerCtx {
+        cfg: Arc::new(cfg),
+        my_id,
+        store,
+        verifier,
+        port: Arc::new(port),
+        info,
+    };
+    tokio::select! {
+        res = peer::run(ctx) => res,
+        _ = wait_for_signal() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    }
 }
 
 /// The client port, with clientPortListenBacklog when set (a larger default

@@ -1,0 +1,285 @@
+//! Following (or observing) a leader: connect to its quorum port, sync
+//! (blocking, on a thread of its own, as the learner's first phases are a
+//! strict exchange), then serve clients with a learner core fed by the
+//! leader's packets until the leader is lost.
+
+use std::io::{BufReader, Cursor, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::learner_disk::PeerDisk;
+use super::PeerCtx;
+use crate::jute::quorum::QuorumPacket;
+use crate::persist::snapshot::{self, Snapshot};
+use crate::persist::store::Recovered;
+use crate::quorum::zab::learner_sync::{self, LeaderLink, LearnerStart, Synced};
+use crate::quorum::zab::packet;
+use crate::server::core::Core;
+use crate::server::net::{self, LeaderIo, Persistence};
+
+/// Java's Learner.connectToLeader: up to this many attempts, a second
+/// apart, within initLimit ticks.
+const CONNECT_ATTEMPTS: u32 = 5;
+
+/// The leader's quorum port over a blocking socket, for the sync.
+struct TcpLink {
+    rd: BufReader<TcpStream>,
+    wr: TcpStream,
+    /// Bytes read and not yet decoded.
+    buf: BytesMut,
+    max_packet: usize,
+    synced_timeout: Duration,
+}
+
+impl TcpLink {
+    fn fill(&mut self) -> Result<(), String> {
+        let mut chunk = [0u8; 16 << 10];
+        match self.rd.read(&mut chunk) {
+            Ok(0) => Err("the leader closed the connection".into()),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(e) => Err(format!("reading from the leader: {e}")),
+        }
+    }
+
+    /// What was read past the sync, and the socket.
+    fn into_parts(self) -> (BytesMut, TcpStream) {
+        let mut rest = self.buf;
+        rest.extend_from_slice(self.rd.buffer());
+        (rest, self.wr)
+    }
+}
+
+impl LeaderLink for TcpLink {
+    fn recv(&mut self) -> Result<QuorumPacket, String> {
+        loop {
+            match packet::decode(&mut self.buf, self.max_packet) {
+                Ok(Some(p)) => return Ok(p),
+                Ok(None) => self.fill()?,
+                Err(e) => return Err(format!("bad packet from the leader: {e}")),
+            }
+        }
+    }
+
+    fn recv_snapshot(&mut self) -> Result<Snapshot, String> {
+        let buffered = std::mem::take(&mut self.buf);
+        let mut head = Cursor::new(buffered);
+        let snap = snapshot::read_sync_stream(Read::chain(&mut head, &mut self.rd))?;
+        let used = head.position() as usize;
+        let mut rest = head.into_inner();
+        let _ = rest.split_to(used.min(rest.len()));
+        self.buf = rest;
+        Ok(snap)
+    }
+
+    fn send(&mut self, p: &QuorumPacket) -> Result<(), String> {
+        self.wr
+            .write_all(&packet::encode(p))
+            .and_then(|_| self.wr.flush())
+            .map_err(|e| format!("writing to the leader: {e}"))
+    }
+
+    fn synced_timeouts(&mut self) {
+        let _ = self.wr.set_read_timeout(Some(self.synced_timeout));
+    }
+}
+
+/// Connects to the leader and syncs with it (blocking).
+fn connect_and_sync(
+    ctx: &PeerCtx,
+    leader: SocketAddr,
+    start: LearnerStart,
+) -> Result<(Synced, BytesMut, TcpStream), String> {
+    let init = Duration::from_millis(ctx.tick_ms() * u64::from(ctx.cfg.init_limit));
+    let mut attempt = 0;
+    let stream = loop {
+        attempt += 1;
+        match TcpStream::connect_timeout(&leader, init) {
+            Ok(s) => break s,
+            Err(e) if attempt < CONNECT_ATTEMPTS => {
+                tracing::warn!("cannot connect to the leader at {leader} (attempt {attempt}): {e}");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(e) => return Err(format!("cannot connect to the leader at {leader}: {e}")),
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    stream
+        .set_read_timeout(Some(init))
+        .map_err(|e| format!("socket: {e}"))?;
+    let wr = stream.try_clone().map_err(|e| format!("socket: {e}"))?;
+    let mut link = TcpLink {
+        rd: BufReader::with_capacity(64 << 10, stream),
+        wr,
+        buf: BytesMut::new(),
+        max_packet: ctx.max_packet(),
+        synced_timeout: ctx.sync_timeout(),
+    };
+    let mut disk = PeerDisk {
+        store: ctx.store.clone(),
+        extended_types: ctx.cfg.extended_types_enabled,
+    };
+    let synced = learner_sync::sync_with_leader(&mut link, &mut disk, start)?;
+    let (rest, stream) = link.into_parts();
+    Ok((synced, rest, stream))
+}
+
+/// Follows `leader_sid` until the leader is lost; returns why.
+pub async fn follow(
+    ctx: &PeerCtx,
+    leader_sid: u64,
+    recovered: Recovered,
+    epochs: (i64, i64),
+) -> String {
+    let observer = ctx.cfg.is_observer();
+    let Some(leader) = ctx.quorum_addr(leader_sid) else {
+        return format!("no quorum address for the leader, server {leader_sid}");
+    };
+    let start = LearnerStart {
+        sid: ctx.my_id,
+        observer,
+        accepted_epoch: epochs.0,
+        current_epoch: epochs.1,
+        tree: recovered.tree,
+        sessions: recovered.sessions,
+    };
+    let sync_ctx = ctx.clone();
+    let synced =
+        tokio::task::spawn_blocking(move || connect_and_sync(&sync_ctx, leader, start)).await;
+    let (synced, rest, stream) = match synced {
+        Ok(Ok(x)) => x,
+        Ok(Err(why)) => return why,
+        Err(e) => return format!("the sync thread failed: {e}"),
+    };
+    tracing::info!(
+        "synced with leader {leader_sid} by {:?}: epoch {}, zxid 0x{:x}, {} txns to log",
+        synced.mode,
+        synced.new_epoch,
+        synced.tree.last_processed_zxid,
+        synced.to_log.len()
+    );
+    if let Err(e) = stream.set_nonblocking(true) {
+        return format!("socket: {e}");
+    }
+    let stream = match tokio::net::TcpStream::from_std(stream) {
+        Ok(s) => s,
+        Err(e) => return format!("socket: {e}"),
+    };
+    let (rd, wr) = stream.into_split();
+
+    let now = ctx.now();
+    let mut core_cfg = crate::server::run::core_config(&ctx.cfg);
+    core_cfg.server_id = ctx.my_id as i64;
+    let mut core = Core::new_learner(core_cfg, synced.tree, now);
+    for (id, timeout) in synced.sessions {
+        core.sessions.add(id, timeout, now.mono_ms);
+    }
+    for txn in synced.to_log {
+        core.proposed(txn, !observer);
+    }
+    for zxid in synced.committed {
+        if let Err(why) = core.commit_zxid(zxid, now) {
+            return why;
+        }
+    }
+
+    let (from_tx, from_leader) = mpsc::unbounded_channel();
+    let (to_leader, to_rx) = mpsc::unbounded_channel::<Bytes>();
+    let reader = tokio::spawn(read_leader(
+        rd,
+        rest,
+        from_tx,
+        ctx.max_packet(),
+        ctx.sync_timeout(),
+    ));
+    let writer = tokio::spawn(write_leader(wr, to_rx));
+    let mut info = ctx.info.clone();
+    info.mode = if observer { "observer" } else { "follower" }.into();
+    let persistence = Persistence {
+        store: ctx.store.clone(),
+        snap_count: ctx.cfg.snap_count,
+        snapshot_at_start: false,
+    };
+    let io = LeaderIo {
+        from_leader,
+        to_leader,
+        observer,
+    };
+    let handle = match net::spawn_core(core, info, Some(persistence), Some(io)) {
+        Ok(h) => h,
+        Err(e) => {
+            reader.abort();
+            writer.abort();
+            return format!("cannot start the txn log thread: {e}");
+        }
+    };
+    ctx.port.serve(Some(handle.tx.clone()));
+    let exit = handle.done.await;
+    ctx.port.serve(None);
+    reader.abort();
+    writer.abort();
+    let exit = match exit {
+        Ok(e) => e,
+        Err(e) => return format!("the core task failed: {e}"),
+    };
+    if let Some(log) = exit.log {
+        let _ = tokio::task::spawn_blocking(move || log.close()).await;
+    }
+    exit.reason
+}
+
+/// Reads the leader's packets for the core; a silence longer than
+/// syncLimit ticks, or a bad packet, ends the link.
+async fn read_leader(
+    mut rd: tokio::net::tcp::OwnedReadHalf,
+    mut buf: BytesMut,
+    to_core: mpsc::UnboundedSender<Result<QuorumPacket, String>>,
+    max_packet: usize,
+    timeout: Duration,
+) {
+    let why = loop {
+        match packet::decode(&mut buf, max_packet) {
+            Ok(Some(p)) => {
+                if to_core.send(Ok(p)).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => break format!("bad packet from the leader: {e}"),
+        }
+        buf.reserve(64 << 10);
+        match tokio::time::timeout(timeout, rd.read_buf(&mut buf)).await {
+            Err(_) => break format!("no word from the leader in {} ms", timeout.as_millis()),
+            Ok(Ok(0)) => break "the leader closed the connection".into(),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => break format!("reading from the leader: {e}"),
+        }
+    };
+    let _ = to_core.send(Err(why));
+}
+
+/// Writes what the core sends the leader, everything queued in one go.
+async fn write_leader(
+    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Bytes>,
+) {
+    let mut out = BytesMut::new();
+    while let Some(first) = rx.recv().await {
+        out.extend_from_slice(&first);
+        while let Ok(more) = rx.try_recv() {
+            out.extend_from_slice(&more);
+        }
+        if let Err(e) = wr.write_all(&out).await {
+            tracing::warn!("writing to the leader: {e}");
+            return;
+        }
+        out.clear();
+    }
+}
