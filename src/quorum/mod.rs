@@ -17,7 +17,8 @@
 //!   on a faulty network.
 //!
 //! ZAB (the quorum port):
-//! - [`zab`]: packets, and a learner's epoch handshake and sync.
+//! - [`zab`]: packets, a learner's epoch handshake and sync, and the
+//!   leader's side as a state machine.
 //!
 //! - [`peer`]: the peer's main loop: recover, elect, then follow or lead.
 

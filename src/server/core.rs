@@ -202,6 +202,9 @@ pub struct Core {
     /// On a learner: what goes to the leader (None when this server
     /// prepares its own writes).
     learner: Option<LearnerSide>,
+    /// On a ZAB leader: prepared txns apply once a quorum has logged them
+    /// (`committed`), not once they are durable here.
+    leading: bool,
 }
 
 /// Frames a reply: length, header, optional body.
@@ -250,6 +253,7 @@ impl Core {
             in_flight: VecDeque::new(),
             to_log: Vec::new(),
             learner: None,
+            leading: false,
         }
     }
 
@@ -289,6 +293,17 @@ impl Core {
             // the leader's COMMIT applies them.
             return self.learner_durable(zxid);
         }
+        if self.leading {
+            // The leader's own ack; a quorum of acks commits (`committed`).
+            return;
+        }
+        self.apply_through(zxid, now);
+    }
+
+    /// Applies the prepared transactions up to `zxid`, in order, fires
+    /// their watches, answers them, and runs the reads that were waiting
+    /// on them.
+    fn apply_through(&mut self, zxid: i64, now: Now) {
         while self
             .in_flight
             .front()
@@ -484,21 +499,7 @@ impl Core {
         } else if req.session_id == 0 {
             let id = self.sessions.next_session_id();
             self.sessions.add(id, timeout, now.mono_ms);
-            let zxid = self.next_zxid();
-            let txn = Txn {
-                header: TxnHeader {
-                    client_id: id,
-                    cxid: 0,
-                    zxid,
-                    time: now.wall_ms,
-                    type_: op::CREATE_SESSION,
-                },
-                body: TxnBody::CreateSession(CreateSessionTxn { time_out: timeout }),
-                digest: Some(TxnDigest {
-                    version: crate::persist::digest::DIGEST_VERSION,
-                    tree_digest: self.pending.digest_or(self.tree.digest()),
-                }),
-            };
+            let txn = self.create_session_txn(id, timeout, now);
             tracing::debug!("new session 0x{id:x} with negotiated timeout {timeout}");
             // Attached now, so requests pipelined behind the handshake queue
             // up behind the session's creation.
@@ -525,6 +526,25 @@ impl Core {
                 tracing::info!("refusing to re-attach session 0x{id:x}: expired or wrong password");
             }
             self.finish_connect(conn, valid);
+        }
+    }
+
+    /// A createSession txn with the next zxid.
+    fn create_session_txn(&mut self, id: i64, timeout: i32, now: Now) -> Txn {
+        let zxid = self.next_zxid();
+        Txn {
+            header: TxnHeader {
+                client_id: id,
+                cxid: 0,
+                zxid,
+                time: now.wall_ms,
+                type_: op::CREATE_SESSION,
+            },
+            body: TxnBody::CreateSession(CreateSessionTxn { time_out: timeout }),
+            digest: Some(TxnDigest {
+                version: crate::persist::digest::DIGEST_VERSION,
+                tree_digest: self.pending.digest_or(self.tree.digest()),
+            }),
         }
     }
 
@@ -1325,6 +1345,7 @@ pub fn op_abbrev(type_: i32) -> &'static str {
     }
 }
 
+mod leader;
 mod learner;
 pub use learner::Forward;
 use learner::LearnerSide;

@@ -5,7 +5,11 @@
 //! - [`zxid`]: zxids as (epoch, counter) pairs.
 //! - [`learner_sync`]: a learner's epoch handshake and sync with its
 //!   leader, over a link and a disk it is given.
+//! - [`leader`]: the leader's side (epoch, per-learner sync with the
+//!   DIFF/TRUNC/SNAP choice, broadcast, pings) as a deterministic state
+//!   machine with no I/O.
 
+pub mod leader;
 pub mod learner_sync;
 pub mod packet;
 pub mod zxid;

@@ -1,0 +1,97 @@
+//! The core on a ZAB leader: it prepares every write in the ensemble, its
+//! own clients' and those its learners forward, and applies them once a
+//! quorum has logged them.
+//!
+//! Prepared txns still go down the log stage (`take_log`), and to the
+//! learners as proposals; the log's durability is only this server's ack,
+//! and the commit comes from the ZAB leader (`committed`). Sessions are
+//! all tracked here: learners report their clients' activity in PING
+//! replies (`touch_sessions`) and ask before re-attaching one
+//! (`revalidate_session`).
+
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes};
+
+use super::{Core, Now, Origin};
+use crate::jute::data::Id;
+use crate::proto::op;
+use crate::quorum::zab::zxid;
+use crate::server::prep::Prep;
+use crate::tree::DataTree;
+
+impl Core {
+    /// The core of the leader of `epoch`: its zxids count from the start
+    /// of that epoch.
+    pub fn new_leader(
+        cfg: super::CoreConfig,
+        tree: DataTree,
+        now: Now,
+        epoch: i64,
+    ) -> Core {
+        let mut core = Core::new(cfg, tree, now);
+        core.leading = true;
+        core.last_zxid = zxid::make(epoch, 0);
+        core
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leading
+    }
+
+    /// Every txn prepared up to `zxid` is committed: apply and answer.
+    pub fn committed(&mut self, zxid: i64, now: Now) {
+        self.apply_through(zxid, now);
+    }
+
+    /// A request a learner forwarded for one of its clients: prepared
+    /// here, answered there (when the learner applies the commit).
+    pub fn remote_request(
+        &mut self,
+        session: i64,
+        cxid: i32,
+        type_: i32,
+        body: Bytes,
+        auth: Arc<Vec<Id>>,
+        now: Now,
+    ) {
+        if type_ == op::CREATE_SESSION {
+            let mut b = body;
+            if b.remaining() < 4 {
+                tracing::warn!("a forwarded createSession without a timeout; ignored");
+                return;
+            }
+            let timeout = b.get_i32();
+            self.sessions.add(session, timeout, now.mono_ms);
+            let txn = self.create_session_txn(session, timeout, now);
+            return self.submit(txn, Origin::Internal);
+        }
+        let timeout = self.sessions.get(session).map_or(0, |s| s.timeout_ms);
+        if !self.sessions.touch(session, timeout, now.mono_ms) && type_ != op::CLOSE_SESSION {
+            tracing::debug!("dropping a forwarded request of expired session 0x{session:x}");
+            return;
+        }
+        let zxid = self.next_zxid();
+        let txn = Prep {
+            tree: &self.tree,
+            pending: &mut self.pending,
+            sessions: &mut self.sessions,
+            extended_types: self.cfg.extended_types,
+        }
+        .prep(session, cxid, type_, body, &auth, zxid, now.wall_ms);
+        self.submit(txn, Origin::Internal);
+    }
+
+    /// A learner asks whether `session` may re-attach there; it may if it
+    /// lives (and then it is touched).
+    pub fn revalidate_session(&mut self, session: i64, timeout_ms: i32, now: Now) -> bool {
+        self.sessions.touch(session, timeout_ms, now.mono_ms)
+    }
+
+    /// Sessions a learner's clients kept alive since its last PING reply.
+    pub fn touch_sessions(&mut self, touches: &[(i64, i32)], now: Now) {
+        for (id, timeout) in touches {
+            self.sessions.touch(*id, *timeout, now.mono_ms);
+        }
+    }
+}
