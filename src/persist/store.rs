@@ -68,6 +68,10 @@ impl StoreConfig {
     }
 }
 
+/// Replayed transactions kept in [`Recovered::tail`] (Java's
+/// commitLogCount default).
+pub const RECOVERED_TAIL: usize = 500;
+
 /// What recovery found.
 pub struct Recovered {
     pub tree: DataTree,
@@ -77,6 +81,10 @@ pub struct Recovered {
     pub snapshot_zxid: i64,
     /// Transactions replayed from the logs.
     pub replayed: usize,
+    /// The last replayed transactions (at most [`RECOVERED_TAIL`]), oldest
+    /// first: a new leader's committed log, for DIFF syncs (as Java fills
+    /// its committedLog while replaying).
+    pub tail: std::collections::VecDeque<Txn>,
     /// Replayed transactions whose logged digest disagreed with the tree.
     pub digest_mismatches: usize,
     /// Where the time went: loading the snapshot, replaying the logs.
@@ -147,6 +155,7 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
     let mut it = TxnLogIterator::open(&cfg.log_dir, tree.last_processed_zxid + 1)
         .map_err(|e| e.to_string())?;
     let mut replayed = 0;
+    let mut tail = std::collections::VecDeque::new();
     let mut digest_mismatches = 0;
     let mut changes = Vec::new();
     let mut check_snapshot_digest = |tree: &DataTree, mismatches: &mut usize| {
@@ -186,6 +195,10 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
         tree.apply(&txn, &mut changes);
         changes.clear();
         replayed += 1;
+        if tail.len() == RECOVERED_TAIL {
+            tail.pop_front();
+        }
+        tail.push_back(txn.clone());
         check_snapshot_digest(&tree, &mut digest_mismatches);
         // As Java: a logged digest that disagrees with the replayed tree is
         // reported, not fatal.
@@ -213,6 +226,7 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
         sessions: sessions.into_iter().collect(),
         snapshot_zxid,
         replayed,
+        tail,
         digest_mismatches,
         load_ms,
         replay_ms: t_replay.elapsed().as_millis(),

@@ -307,6 +307,16 @@ pub fn revalidate(session: i64, timeout_ms: i32) -> QuorumPacket {
     packet(kind::REVALIDATE, -1, Some(d.freeze()))
 }
 
+/// A learner's REVALIDATE as the leader reads it: session id and timeout.
+pub fn parse_revalidate(p: &QuorumPacket) -> Result<(i64, i32), PacketError> {
+    let d = p.data.as_deref().unwrap_or_default();
+    if d.len() < 12 {
+        return Err(bad(p.type_, "shorter than session id and timeout"));
+    }
+    let mut d = d;
+    Ok((d.get_i64(), d.get_i32()))
+}
+
 /// The leader's answer to a REVALIDATE: session id and whether it lives.
 pub fn parse_revalidate_answer(p: &QuorumPacket) -> Result<(i64, bool), PacketError> {
     let d = p.data.as_deref().unwrap_or_default();
