@@ -659,6 +659,27 @@ impl DataTree {
         Ok(())
     }
 
+    /// A quorum peer's /zookeeper/config: its ensemble's config text, as
+    /// Java's ZKDatabase.initConfigInZKDatabase sets it (version -1, mzxid
+    /// the config version).
+    pub fn init_config_node(&mut self, config: &str, config_version: i64, wall_ms: i64) {
+        let data = Some(Bytes::from(config.as_bytes().to_vec()));
+        let mut changes = Vec::new();
+        if self
+            .set_data(
+                "/zookeeper/config",
+                data,
+                -1,
+                config_version,
+                wall_ms,
+                &mut changes,
+            )
+            .is_err()
+        {
+            tracing::warn!("no /zookeeper/config node to hold the ensemble's config");
+        }
+    }
+
     fn set_data(
         &mut self,
         p: &str,

@@ -270,6 +270,11 @@ impl Core {
         std::mem::take(&mut self.to_log)
     }
 
+    /// Are transactions waiting for `take_log`?
+    pub fn has_log(&self) -> bool {
+        !self.to_log.is_empty()
+    }
+
     /// The log stage of a server that keeps nothing on disk: everything
     /// prepared counts as durable at once.
     pub fn commit_in_memory(&mut self, now: Now) {

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::jute::quorum::QuorumPacket;
 use crate::persist::image;
 use crate::persist::store::{self, FsyncStats, LogHandle, StoreConfig};
+use crate::quorum::peer::leading::LeadIo;
 use crate::quorum::zab::packet::{self, kind};
 use crate::server::core::{Core, Forward, Now, Outbound};
 use crate::server::fourlw;
@@ -150,6 +151,15 @@ pub struct LeaderIo {
     pub observer: bool,
 }
 
+/// What the core task serves as.
+pub enum Role {
+    Standalone,
+    /// A follower or observer, linked to its leader.
+    Learner(LeaderIo),
+    /// A ZAB leader, with its learners.
+    Leader(Box<LeadIo>),
+}
+
 /// A core task's handle.
 pub struct CoreHandle {
     pub tx: mpsc::UnboundedSender<CoreMsg>,
@@ -234,7 +244,7 @@ pub fn spawn(
     persistence: Option<Persistence>,
 ) -> std::io::Result<Server> {
     let port = ClientPort::start(listener, net, info.clone())?;
-    let handle = spawn_core(core, info, persistence, None)?;
+    let handle = spawn_core(core, info, persistence, Role::Standalone)?;
     port.serve(Some(handle.tx));
     Ok(Server {
         local_addr: port.local_addr,
@@ -247,7 +257,7 @@ pub fn spawn_core(
     core: Core,
     info: fourlw::StaticInfo,
     persistence: Option<Persistence>,
-    leader: Option<LeaderIo>,
+    role: Role,
 ) -> std::io::Result<CoreHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
     // Acknowledgements of the log thread come on a channel of their own,
@@ -290,7 +300,7 @@ pub fn spawn_core(
         tx.clone(),
         info,
         stage,
-        leader,
+        role,
     ));
     Ok(CoreHandle { tx, done })
 }
@@ -302,8 +312,13 @@ async fn core_task(
     to_self: mpsc::UnboundedSender<CoreMsg>,
     info: fourlw::StaticInfo,
     mut stage: Option<LogStage>,
-    mut leader: Option<LeaderIo>,
+    role: Role,
 ) -> CoreExit {
+    let (mut leader, mut lead) = match role {
+        Role::Standalone => (None, None),
+        Role::Learner(l) => (Some(l), None),
+        Role::Leader(l) => (None, Some(l)),
+    };
     let clock = Clock {
         start: Instant::now(),
     };
@@ -324,7 +339,19 @@ async fn core_task(
             // requests; a snapshot walk only keeps idle turns coming (every
             // turn walks a slice).
             biased;
-            _ = ticker.tick() => core.tick(clock.now()),
+            _ = ticker.tick() => {
+                let now = clock.now();
+                match lead.as_mut() {
+                    None => core.tick(now),
+                    Some(l) => {
+                        // Sessions expire only once the leader serves.
+                        if l.is_established() {
+                            core.tick(now);
+                        }
+                        l.tick(now);
+                    }
+                }
+            }
             Some(mut durable) = durable_rx.recv(), if stage.is_some() => {
                 // Only the newest matters: it covers every zxid before it.
                 while let Ok(newer) = durable_rx.try_recv() {
@@ -336,6 +363,19 @@ async fn core_task(
                 core.stats.fsync_min_us = fsync.min_us;
                 core.stats.fsync_max_us = fsync.max_us;
                 core.durable(zxid, clock.now());
+                if let Some(l) = lead.as_mut() {
+                    l.durable(zxid);
+                }
+            }
+            Some(ev) = async { lead.as_mut()?.events.recv().await }, if lead.is_some() => {
+                let now = clock.now();
+                if let Some(l) = lead.as_mut() {
+                    l.on_event(ev, now);
+                    for _ in 0..256 {
+                        let Ok(ev) = l.events.try_recv() else { break };
+                        l.on_event(ev, now);
+                    }
+                }
             }
             // The leader's packets come before clients' requests: commits
             // answer them.
@@ -378,10 +418,25 @@ async fn core_task(
         match stage.as_mut() {
             None => core.commit_in_memory(clock.now()),
             Some(st) => {
-                let txns = core.take_log();
-                if !txns.is_empty() {
-                    st.since_snapshot += txns.len() as u64;
-                    st.log.append(txns);
+                // On a leader, carrying out its Ready can prepare more
+                // (forwarded requests): propose and log until it does not.
+                loop {
+                    let txns = core.take_log();
+                    if !txns.is_empty() {
+                        st.since_snapshot += txns.len() as u64;
+                        if let Some(l) = lead.as_mut() {
+                            l.propose(&txns);
+                        }
+                        st.log.append(txns);
+                    }
+                    let Some(l) = lead.as_mut() else { break };
+                    if let Some(why) = l.drive(&mut core, &to_self, clock.now()) {
+                        stop.get_or_insert(why);
+                        break;
+                    }
+                    if !core.has_log() {
+                        break;
+                    }
                 }
                 if st.since_snapshot >= st.threshold && !st.snapshotting {
                     start_snapshot(&core, st);
@@ -425,6 +480,9 @@ async fn core_task(
         }
     }
     // Stopping: every client is let go (each may reconnect elsewhere).
+    if let Some(l) = lead.as_mut() {
+        l.close_all();
+    }
     for link in conns.values() {
         link.outlet.send(BytesMut::new(), true);
     }

@@ -19,7 +19,7 @@ use crate::persist::store::Recovered;
 use crate::quorum::zab::learner_sync::{self, LeaderLink, LearnerStart, Synced};
 use crate::quorum::zab::packet;
 use crate::server::core::Core;
-use crate::server::net::{self, LeaderIo, Persistence};
+use crate::server::net::{self, LeaderIo, Persistence, Role};
 
 /// Java's Learner.connectToLeader: up to this many attempts, a second
 /// apart, within initLimit ticks.
@@ -152,7 +152,7 @@ pub async fn follow(
     let sync_ctx = ctx.clone();
     let synced =
         tokio::task::spawn_blocking(move || connect_and_sync(&sync_ctx, leader, start)).await;
-    let (synced, rest, stream) = match synced {
+    let (mut synced, rest, stream) = match synced {
         Ok(Ok(x)) => x,
         Ok(Err(why)) => return why,
         Err(e) => return format!("the sync thread failed: {e}"),
@@ -164,6 +164,8 @@ pub async fn follow(
         synced.tree.last_processed_zxid,
         synced.to_log.len()
     );
+    // As Java after a sync: the config node is this peer's, not the leader's.
+    ctx.init_config_node(&mut synced.tree);
     if let Err(e) = stream.set_nonblocking(true) {
         return format!("socket: {e}");
     }
@@ -211,7 +213,7 @@ pub async fn follow(
         to_leader,
         observer,
     };
-    let handle = match net::spawn_core(core, info, Some(persistence), Some(io)) {
+    let handle = match net::spawn_core(core, info, Some(persistence), Role::Learner(io)) {
         Ok(h) => h,
         Err(e) => {
             reader.abort();

@@ -4,9 +4,12 @@
 //! serves behind it.
 //!
 //! - [`follower`]: following or observing a leader.
+//! - [`leading`]: leading: the quorum port and the ZAB leader beside the
+//!   core.
 //! - [`learner_disk`]: what a learner's sync does to the disk.
 
 pub mod follower;
+pub mod leading;
 pub mod learner_disk;
 
 use std::collections::BTreeMap;
@@ -60,6 +63,15 @@ impl PeerCtx {
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0),
         }
+    }
+
+    /// /zookeeper/config holds this peer's view of the ensemble.
+    pub fn init_config_node(&self, tree: &mut crate::tree::DataTree) {
+        tree.init_config_node(
+            &self.verifier.config_string(),
+            self.verifier.version(),
+            self.now().wall_ms,
+        );
     }
 
     /// Server `sid`'s quorum-port address (its first, with multiAddress).
@@ -149,10 +161,11 @@ pub async fn run(ctx: PeerCtx) -> Result<(), String> {
     loop {
         let store_cfg = ctx.store.clone();
         let ext = ctx.cfg.extended_types_enabled;
-        let recovered: Recovered =
+        let mut recovered: Recovered =
             tokio::task::spawn_blocking(move || store::recover(&store_cfg, ext))
                 .await
                 .map_err(|e| format!("recovery failed: {e}"))??;
+        ctx.init_config_node(&mut recovered.tree);
         let last_zxid = recovered.tree.last_processed_zxid;
         let epochs = load_epochs(&ctx.store, last_zxid)?;
         tracing::info!(
@@ -172,13 +185,8 @@ pub async fn run(ctx: PeerCtx) -> Result<(), String> {
                 follower::follow(&ctx, leader, recovered, epochs).await
             }
             ServerState::Leading => {
-                // Not yet: the other peers give up on us after initLimit
-                // ticks and elect again.
-                tokio::time::sleep(Duration::from_millis(
-                    ctx.tick_ms() * u64::from(ctx.cfg.init_limit),
-                ))
-                .await;
-                "leading is not implemented yet".to_owned()
+                tracing::info!("LEADING");
+                leading::lead(&ctx, recovered, epochs).await
             }
             ServerState::Looking => continue,
         };

@@ -21,18 +21,17 @@ use crate::server::prep::Prep;
 use crate::tree::DataTree;
 
 impl Core {
-    /// The core of the leader of `epoch`: its zxids count from the start
-    /// of that epoch.
-    pub fn new_leader(
-        cfg: super::CoreConfig,
-        tree: DataTree,
-        now: Now,
-        epoch: i64,
-    ) -> Core {
+    /// The core of a ZAB leader (serving once `begin_epoch` says so).
+    pub fn new_leader(cfg: super::CoreConfig, tree: DataTree, now: Now) -> Core {
         let mut core = Core::new(cfg, tree, now);
         core.leading = true;
-        core.last_zxid = zxid::make(epoch, 0);
         core
+    }
+
+    /// The leader is established in `epoch`: its zxids count from the
+    /// start of it.
+    pub fn begin_epoch(&mut self, epoch: i64) {
+        self.last_zxid = zxid::make(epoch, 0);
     }
 
     pub fn is_leader(&self) -> bool {
