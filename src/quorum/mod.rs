@@ -20,6 +20,7 @@
 //! - [`zab`]: packets, a learner's epoch handshake and sync, and the
 //!   leader's side as a state machine.
 //!
+//! - [`metrics`]: quorum counters for `mntr`.
 //! - [`peer`]: the peer's main loop: recover, elect, then follow or lead.
 
 pub mod cnx;
@@ -28,6 +29,7 @@ pub mod election_service;
 #[cfg(test)]
 mod election_sim;
 pub mod election_wire;
+pub mod metrics;
 pub mod peer;
 pub mod verifier;
 pub mod vote;

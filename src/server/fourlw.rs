@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use crate::javahash::{bucket, string_hash};
 use crate::server::core::{Conn, Core, Now};
@@ -912,6 +913,8 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
     for c in MNTR_COUNTERS {
         let v = match c {
             "digest_mismatches_count" => core.stats.digest_mismatches,
+            "diff_count" => crate::quorum::metrics::DIFF_SYNCS.load(Ordering::Relaxed),
+            "snap_count" => crate::quorum::metrics::SNAP_SYNCS.load(Ordering::Relaxed),
             _ => 0,
         };
         line(c, &v);

@@ -19,6 +19,7 @@ use crate::jute::quorum::QuorumPacket;
 use crate::persist::store::Recovered;
 use crate::persist::{files, image, snapshot};
 use crate::proto::op;
+use crate::quorum::metrics;
 use crate::quorum::zab::leader::{Leader, LeaderConfig, Outgoing, PeerId, Ready};
 use crate::quorum::zab::packet::{self, kind};
 use crate::server::core::{Core, Now};
@@ -142,9 +143,13 @@ impl LeadIo {
             };
             match out {
                 Outgoing::Packet(p) => {
+                    if p.type_ == kind::DIFF || p.type_ == kind::TRUNC {
+                        metrics::DIFF_SYNCS.fetch_add(1, Ordering::Relaxed);
+                    }
                     let _ = c.out.send(packet::encode(&p));
                 }
                 Outgoing::Snap => {
+                    metrics::SNAP_SYNCS.fetch_add(1, Ordering::Relaxed);
                     let zxid = core.tree.last_processed_zxid;
                     let sessions: Vec<(i64, i32)> =
                         core.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
