@@ -120,6 +120,22 @@ fn load_epochs(store: &StoreConfig, last_zxid: i64) -> Result<(i64, i64), String
     Ok((accepted, current))
 }
 
+/// A data directory with no snapshot gets one of what was recovered (an
+/// empty tree on a first start), as Java's FileTxnSnapLog.restore does:
+/// the txn logs a follower writes next are then never without a base.
+fn ensure_snapshot(store: &StoreConfig, recovered: &Recovered) -> Result<(), String> {
+    let snaps = files::list_snapshots(&store.snap_dir)
+        .map_err(|e| format!("cannot list {}: {e}", store.snap_dir.display()))?;
+    if !snaps.is_empty() {
+        return Ok(());
+    }
+    let zxid = recovered.tree.last_processed_zxid;
+    let snap = crate::persist::image::snapshot_of(&recovered.tree, &recovered.sessions);
+    store::write_snapshot(store, &snap, zxid)
+        .map(|_| ())
+        .map_err(|e| format!("cannot write the initial snapshot: {e}"))
+}
+
 fn election_config(
     cfg: &ServerConfig,
     my_id: u64,
@@ -166,6 +182,7 @@ pub async fn run(ctx: PeerCtx) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("recovery failed: {e}"))??;
         ctx.init_config_node(&mut recovered.tree);
+        ensure_snapshot(&ctx.store, &recovered)?;
         let last_zxid = recovered.tree.last_processed_zxid;
         let epochs = load_epochs(&ctx.store, last_zxid)?;
         tracing::info!(

@@ -29,9 +29,11 @@ impl Core {
     }
 
     /// The leader is established in `epoch`: its zxids count from the
-    /// start of it.
+    /// start of it, and (as Java's Leader.startZkServer has it) so does
+    /// the tree's last processed zxid, which clients and `srvr` see.
     pub fn begin_epoch(&mut self, epoch: i64) {
         self.last_zxid = zxid::make(epoch, 0);
+        self.tree.last_processed_zxid = self.tree.last_processed_zxid.max(self.last_zxid);
     }
 
     pub fn is_leader(&self) -> bool {
