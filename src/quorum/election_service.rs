@@ -119,10 +119,33 @@ impl ElectionService {
         let _ = self.commands.send(Command::Settled(state, vote));
     }
 
+    /// A handle for the roles, to update the vote peers are answered with.
+    pub fn handle(&self) -> ElectionHandle {
+        ElectionHandle {
+            commands: self.commands.clone(),
+        }
+    }
+
     /// Stops the task and closes the port and every connection.
     pub fn shutdown(self) {
         let _ = self.commands.send(Command::Shutdown);
         drop(self.task);
+    }
+}
+
+/// Tells the election service about the peer's vote from a role's task.
+#[derive(Clone)]
+pub struct ElectionHandle {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl ElectionHandle {
+    /// As Java's QuorumPeer.updateElectionVote: once synced (a learner) or
+    /// established (a leader), LOOKING peers are answered with the new
+    /// epoch as the vote's peer epoch, which is what the rest say too.
+    pub fn update_peer_epoch(&self, state: ServerState, mut vote: Vote, epoch: i64) {
+        vote.peer_epoch = epoch;
+        let _ = self.commands.send(Command::Settled(state, vote));
     }
 }
 

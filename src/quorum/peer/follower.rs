@@ -131,11 +131,13 @@ fn connect_and_sync(
 }
 
 /// Follows `leader_sid` until the leader is lost; returns why.
+/// `synced_in(epoch)` is called once the sync is done.
 pub async fn follow(
     ctx: &PeerCtx,
     leader_sid: u64,
     recovered: Recovered,
     epochs: (i64, i64),
+    synced_in: &dyn Fn(i64),
 ) -> String {
     let observer = ctx.cfg.is_observer();
     let Some(leader) = ctx.quorum_addr(leader_sid) else {
@@ -164,6 +166,7 @@ pub async fn follow(
         synced.tree.last_processed_zxid,
         synced.to_log.len()
     );
+    synced_in(synced.new_epoch);
     // As Java after a sync: the config node is this peer's, not the leader's.
     ctx.init_config_node(&mut synced.tree);
     if let Err(e) = stream.set_nonblocking(true) {

@@ -50,6 +50,8 @@ pub struct LeadIo {
     peers: HashMap<PeerId, PeerConn>,
     ctx: PeerCtx,
     established: bool,
+    /// Called with the epoch once established.
+    on_established: Box<dyn Fn(i64) + Send>,
 }
 
 impl LeadIo {
@@ -180,6 +182,7 @@ impl LeadIo {
         if let Some(epoch) = r.established {
             tracing::info!("established as the leader of epoch {epoch}; serving clients");
             self.established = true;
+            (self.on_established)(epoch);
             core.begin_epoch(epoch);
             self.ctx.port.serve(Some(to_core.clone()));
         }
@@ -357,7 +360,12 @@ async fn write_learner(
 }
 
 /// Leads until the leader gives up (or cannot start); returns why.
-pub async fn lead(ctx: &PeerCtx, recovered: Recovered, epochs: (i64, i64)) -> String {
+pub async fn lead(
+    ctx: &PeerCtx,
+    recovered: Recovered,
+    epochs: (i64, i64),
+    on_established: Box<dyn Fn(i64) + Send>,
+) -> String {
     let listener = match bind_quorum_port(ctx) {
         Ok(l) => l,
         Err(why) => return why,
@@ -401,6 +409,7 @@ pub async fn lead(ctx: &PeerCtx, recovered: Recovered, epochs: (i64, i64)) -> St
         peers: HashMap::default(),
         ctx: ctx.clone(),
         established: false,
+        on_established,
     };
     let handle = match net::spawn_core(core, info, Some(persistence), Role::Leader(Box::new(io))) {
         Ok(h) => h,

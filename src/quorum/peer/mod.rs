@@ -199,11 +199,14 @@ pub async fn run(ctx: PeerCtx) -> Result<(), String> {
         let why = match state {
             ServerState::Following | ServerState::Observing => {
                 tracing::info!("{state:?} server {leader}");
-                follower::follow(&ctx, leader, recovered, epochs).await
+                let synced = |epoch| election.handle().update_peer_epoch(state, vote, epoch);
+                follower::follow(&ctx, leader, recovered, epochs, &synced).await
             }
             ServerState::Leading => {
                 tracing::info!("LEADING");
-                leading::lead(&ctx, recovered, epochs).await
+                let h = election.handle();
+                let established = move |epoch| h.update_peer_epoch(state, vote, epoch);
+                leading::lead(&ctx, recovered, epochs, Box::new(established)).await
             }
             ServerState::Looking => continue,
         };
