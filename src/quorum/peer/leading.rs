@@ -296,18 +296,25 @@ async fn accept_learners(
         let peer = next.fetch_add(1, Ordering::Relaxed);
         let (rd, wr) = stream.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
-        let ev = events.clone();
-        let reader = tokio::spawn(read_learner(peer, rd, ev, max_packet));
         tokio::spawn(write_learner(wr, out_rx));
-        let connected = PeerEvent::Connected {
+        // The reader announces the connection itself, so that the core
+        // hears of it before any of its packets.
+        let (handle_tx, handle_rx) = tokio::sync::oneshot::channel();
+        let announce = move |reader| PeerEvent::Connected {
             peer,
             remote,
             out,
-            reader: reader.abort_handle(),
+            reader,
         };
-        if events.send(connected).is_err() {
-            return;
-        }
+        let reader = tokio::spawn(read_learner(
+            peer,
+            rd,
+            events.clone(),
+            max_packet,
+            handle_rx,
+            announce,
+        ));
+        let _ = handle_tx.send(reader.abort_handle());
     }
 }
 
@@ -316,7 +323,13 @@ async fn read_learner(
     mut rd: tokio::net::tcp::OwnedReadHalf,
     events: mpsc::UnboundedSender<PeerEvent>,
     max_packet: usize,
+    handle: tokio::sync::oneshot::Receiver<AbortHandle>,
+    announce: impl FnOnce(AbortHandle) -> PeerEvent,
 ) {
+    let Ok(handle) = handle.await else { return };
+    if events.send(announce(handle)).is_err() {
+        return;
+    }
     let mut buf = BytesMut::with_capacity(64 << 10);
     let why = loop {
         match packet::decode(&mut buf, max_packet) {
