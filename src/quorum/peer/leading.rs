@@ -190,12 +190,12 @@ impl LeadIo {
             core.committed(z, now);
         }
         for (peer, _sid, p) in r.from_learners {
-            self.from_learner(core, peer, p, now);
+            self.on_learner_packet(core, peer, p, now);
         }
         r.give_up
     }
 
-    fn from_learner(&mut self, core: &mut Core, peer: PeerId, p: QuorumPacket, now: Now) {
+    fn on_learner_packet(&mut self, core: &mut Core, peer: PeerId, p: QuorumPacket, now: Now) {
         match p.type_ {
             kind::REQUEST => match packet::parse_request(&p) {
                 Ok(req) if req.type_ == op::SYNC => {
