@@ -46,10 +46,16 @@ suite zkcli env RZK_BIN="$PWD/target/release/rzk" compat-tests/zkcli/run.sh
 suite persistence env RZK_BIN="$PWD/target/release/rzk" compat-tests/persistence/run.sh
 suite curator env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator/run.sh
 suite curator-test-dropin env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator-test-dropin/run.sh
-suite quorum env RZK_BIN="$PWD/target/release/rzk" compat-tests/quorum/run.sh --kinds java,java,java
-# rzk as node 1 follows (a tie in election goes to the higher sid).
-suite quorum-rzk-follows env RZK_BIN="$PWD/target/release/rzk" QUORUM_OUT="$PWD/compat-tests/out/quorum-rzk-follows" \
-    compat-tests/quorum/run.sh --kinds rzk,java,java
+# Real 3-node ensembles (compat-tests/quorum): the all-Java reference
+# first, then rzk following Java (node 1 loses ties to higher sids), rzk
+# leading Java, rzk and Java together, and rzk alone.
+quorum() { # kinds
+    env RZK_BIN="$PWD/target/release/rzk" QUORUM_OUT="$PWD/compat-tests/out/quorum-${1//,/-}" \
+        compat-tests/quorum/run.sh --kinds "$1"
+}
+for kinds in java,java,java rzk,java,java java,java,rzk rzk,rzk,java rzk,rzk,rzk; do
+    suite "quorum-${kinds//,/-}" quorum "$kinds"
+done
 suite bench-smoke scripts/bench.sh --smoke --no-build
 if [[ -x compat-tests/jute-golden/run.sh ]]; then
     suite jute-golden compat-tests/jute-golden/run.sh

@@ -18,7 +18,7 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 COMPAT="$(dirname "$HERE")"
 export QUORUM_OUT=${QUORUM_OUT:-$COMPAT/out/quorum}
-ALL_SCENARIOS=(formation leader-kill sync expiry session-move minority)
+ALL_SCENARIOS=(formation leader-kill sync expiry session-move minority datadir-swap)
 
 KINDS=java,java,java
 ONLY=""
@@ -400,21 +400,21 @@ expect_sync() { # mode L F leader_log_offset diff_before snap_before
 }
 
 # Stop follower F, run the writes, start F again; check the sync mode.
-restart_follower_with_writes() { # mode count F L
-    local mode=$1 count=$2 F=$3 L=$4 off d0 s0 per
+restart_follower_with_writes() { # mode count F L [tag]
+    local mode=$1 count=$2 F=$3 L=$4 tag=${5:-${1,,}} off d0 s0 per
     node_stop "$F"
     say "$mode: follower node $F stopped; $count writes"
     # Two writers share the load; both on nodes that stay up.
     per=$(((count + 1) / 2))
     # shellcheck disable=SC2046
-    run_writers "$per" "$per" "${mode,,}a:$(ens_connect $(others "$F"))" "${mode,,}b:$(ens_connect "$L")"
+    run_writers "$per" "$per" "${tag}a:$(ens_connect $(others "$F"))" "${tag}b:$(ens_connect "$L")"
     off=$(wc -l <"$(node_log "$L")")
     d0=$(mntr_of "$L" zk_diff_count)
     s0=$(mntr_of "$L" zk_snap_count)
     node_start "$F"
     wait_formed 60 || fail "$mode: node $F did not rejoin"
     [[ $(leader_of) == "$L" ]] || fail "$mode: the leader changed while node $F restarted"
-    check_trees "${mode,,}" $(seq 1 "$ENS_N")
+    check_trees "$tag" $(seq 1 "$ENS_N")
     expect_sync "$mode" "$L" "$F" "$off" "$d0" "$s0"
 }
 
@@ -608,6 +608,36 @@ scenario_minority() {
     check_trees final $(seq 1 "$ENS_N")
     ! grep -q '^/minority-write ' "$TREE_FILE" || fail "the failed write /minority-write exists"
     pass "lone node not serving, write refused ($result), ensemble re-formed without it"
+}
+
+# g. A follower restarts as the other kind on its own data directory and
+# zoo.cfg (epoch files, txn logs, snapshots written by the other server),
+# rejoins by DIFF, then goes back to its own kind the same way. On an
+# all-Java ensemble it restarts as Java both times: the reference.
+scenario_datadir_swap() {
+    form
+    local L F orig to k all_java=1
+    L=$(leader_of) || fail "no leader"
+    for ((k = 1; k <= ENS_N; k++)); do [[ ${ENS_KIND[k]} == java ]] || all_java=""; done
+    # A Java follower if there is one, so that a mixed ensemble swaps
+    # Java's files to rzk first.
+    for F in $(followers_of) ""; do
+        [[ -z $F || ${ENS_KIND[F]} == java ]] && break
+    done
+    [[ -n $F ]] || read -r F _ <<<"$(followers_of)"
+    [[ -n $F ]] || fail "no follower"
+    orig=${ENS_KIND[F]}
+    if [[ -n $all_java ]]; then to=java; elif [[ $orig == java ]]; then to=rzk; else to=java; fi
+    # shellcheck disable=SC2046
+    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
+    say "follower node $F ($orig) restarts as $to on its data directory"
+    ENS_KIND[F]=$to
+    restart_follower_with_writes DIFF 20 "$F" "$L" swap
+    say "follower node $F ($to) restarts as $orig again"
+    ENS_KIND[F]=$orig
+    restart_follower_with_writes DIFF 20 "$F" "$L" back
+    pass "follower node $F went $orig -> $to -> $orig on one data directory, synced by DIFF each time, trees equal"
 }
 
 "scenario_${SCENARIO//-/_}"
