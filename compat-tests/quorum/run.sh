@@ -18,7 +18,7 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 COMPAT="$(dirname "$HERE")"
 export QUORUM_OUT=${QUORUM_OUT:-$COMPAT/out/quorum}
-ALL_SCENARIOS=(formation leader-kill sync expiry session-move minority datadir-swap peer-garbage)
+ALL_SCENARIOS=(formation leader-kill sync expiry session-move minority datadir-swap peer-garbage committed-survives unacked-truncated)
 
 KINDS=java,java,java
 ONLY=""
@@ -418,27 +418,11 @@ restart_follower_with_writes() { # mode count F L [tag]
     expect_sync "$mode" "$L" "$F" "$off" "$d0" "$s0"
 }
 
-# c. A restarted follower is brought up to date by DIFF (a few writes while
-# it was down), by SNAP (more writes than the leader's committedLog holds),
-# and a former leader with a proposal nobody acknowledged by TRUNC.
-scenario_sync() {
-    # Java syncs a follower from its on-disk txn log when the gap is past the
-    # committedLog but still inside the current log file; a small snapCount
-    # rolls the log (and snapshots) every 100-200 txns, so that a 1500-txn gap
-    # spans log files and a snapshot is the only way.
-    form snapCount=200
-    local L F F2
-    L=$(leader_of) || fail "no leader"
-    read -r F F2 <<<"$(followers_of)"
-    # A follower whose last zxid opens an epoch (xxx00000000) gets a
-    # snapshot from a Java leader whatever the gap: give it txns first.
-    # shellcheck disable=SC2046
-    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
-    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
-    restart_follower_with_writes DIFF 20 "$F" "$L"
-    # Java's leader keeps the last zookeeper.commitLogCount (500) txns in memory.
-    restart_follower_with_writes SNAP 1500 "$F" "$L"
-
+# Scenario (b) of ZAB: the leader L logs a proposal no follower acks, all
+# three die, F and F2 elect a new leader, and L rejoins: it must be told
+# TRUNC, and the proposal must be on no node.
+trunc_unacked() { # L F F2
+    local L=$1 F=$2 F2=$3
     # TRUNC. The followers freeze (SIGSTOP: their sockets stay open, so the
     # leader keeps leading for syncLimit ticks and logs the proposal), a
     # client's create reaches the leader, which logs it but cannot commit it.
@@ -489,6 +473,30 @@ scenario_sync() {
     run_writers 20 20 "after:$(ens_connect $(seq 1 "$ENS_N"))"
     check_trees trunc $(seq 1 "$ENS_N")
     ! grep -q '^/trunc-unacked ' "$TREE_FILE" || fail "TRUNC: the unacknowledged /trunc-unacked exists"
+}
+
+# c. A restarted follower is brought up to date by DIFF (a few writes while
+# it was down), by SNAP (more writes than the leader's committedLog holds),
+# and a former leader with a proposal nobody acknowledged by TRUNC.
+scenario_sync() {
+    # Java syncs a follower from its on-disk txn log when the gap is past the
+    # committedLog but still inside the current log file; a small snapCount
+    # rolls the log (and snapshots) every 100-200 txns, so that a 1500-txn gap
+    # spans log files and a snapshot is the only way.
+    form snapCount=200
+    local L F F2
+    L=$(leader_of) || fail "no leader"
+    read -r F F2 <<<"$(followers_of)"
+    # A follower whose last zxid opens an epoch (xxx00000000) gets a
+    # snapshot from a Java leader whatever the gap: give it txns first.
+    # shellcheck disable=SC2046
+    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
+    restart_follower_with_writes DIFF 20 "$F" "$L"
+    # Java's leader keeps the last zookeeper.commitLogCount (500) txns in memory.
+    restart_follower_with_writes SNAP 1500 "$F" "$L"
+
+    trunc_unacked "$L" "$F" "$F2"
     pass "DIFF, SNAP and TRUNC syncs seen; the unacknowledged create is on no node"
 }
 
@@ -667,6 +675,55 @@ scenario_peer_garbage() {
     run_writers 10 10 "after:$(ens_connect $(seq 1 "$ENS_N"))"
     check_trees final $(seq 1 "$ENS_N")
     pass "every bad peer connection dropped; leader node $L kept leading and took writes"
+}
+
+# i. ZAB's scenario (a): txns committed while one follower was down (so
+# that only the leader and the other follower have them) survive the
+# leader's kill -9: the follower with the highest zxid becomes the leader
+# (F2 is down first, not frozen: a frozen process still receives the
+# proposals into its socket buffer), and once everyone is back every node
+# has every acked write. F1 is the lower sid, so that a tie would elect F2.
+scenario_committed_survives() {
+    form
+    local L F1 F2 z
+    L=$(leader_of) || fail "no leader"
+    read -r F1 F2 <<<"$(followers_of)"
+    # shellcheck disable=SC2046
+    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
+    node_kill9 "$F2"
+    run_writers 10 10 "committed:$(ens_connect "$L")"
+    z=$(zxid_of "$L")
+    wait_same_zxid 20 "$L" "$F1" || fail "follower node $F1 did not reach the leader's zxid $z"
+    say "node $F2 down; 10 writes committed by leader node $L and node $F1 (zxid $z); kill -9 node $L, start node $F2"
+    node_kill9 "$L"
+    node_start "$F2"
+    wait_formed 60 || fail "nodes $F1 $F2 did not form"
+    local L2
+    L2=$(leader_of)
+    [[ $L2 == "$F1" ]] || fail "node $L2 leads, not node $F1, which had the highest zxid"
+    say "node $F1 (the highest zxid) leads; restart node $L"
+    node_start "$L"
+    wait_formed 60 || fail "node $L did not rejoin"
+    # A write of the new epoch: until one, an established leader reports
+    # the epoch's zero zxid and its followers their last txn (as Java).
+    # shellcheck disable=SC2046
+    run_writers 5 5 "after:$(ens_connect $(seq 1 "$ENS_N"))"
+    check_trees final $(seq 1 "$ENS_N")
+    pass "the txns committed before the leader's crash are on every node; node $F1, with the highest zxid, leads"
+}
+
+# j. ZAB's scenario (b) on its own (also the TRUNC step of sync).
+scenario_unacked_truncated() {
+    form
+    local L F F2
+    L=$(leader_of) || fail "no leader"
+    read -r F F2 <<<"$(followers_of)"
+    # shellcheck disable=SC2046
+    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
+    trunc_unacked "$L" "$F" "$F2"
+    pass "the crashed leader's unacknowledged proposal was truncated (TRUNC) and is on no node"
 }
 
 "scenario_${SCENARIO//-/_}"
