@@ -6,6 +6,7 @@
 #   scripts/bench.sh --sweep-sessions   # also: throughput and p99 at 1..256 sessions
 #   scripts/bench.sh --sweep-znodes     # also: populate, memory, reads, restart at 10k..1M znodes
 #   scripts/bench.sh --help             # every option
+#   scripts/bench.sh --ensemble [...]   # three rzk vs three Java (scripts/bench-ensemble.sh)
 #
 # Java is the Debian package's 3.8.0, started as its zkServer.sh would start
 # it: QuorumPeerMain, the package's classpath (no SLF4J binding: no logging),
@@ -29,6 +30,10 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ ${1:-} == --ensemble ]]; then
+    shift
+    exec "$REPO/scripts/bench-ensemble.sh" "$@"
+fi
 RZK_BIN_GIVEN=${RZK_BIN:-}
 # shellcheck source=../compat-tests/lib/servers.sh
 source "$REPO/compat-tests/lib/servers.sh"

@@ -17,7 +17,8 @@
 # ENS_EPORT[i] (election) ENS_PID[i] (empty when not running).
 #
 # Env: RZK_BIN, ZK_JAVA_CP (as servers.sh), ENS_JVMFLAGS (extra -D flags for
-# the Java nodes), ENS_TICK (tickTime ms, default 500).
+# the Java nodes), ENS_JAVA_OPTS (the Java nodes' heap/GC/JIT flags instead
+# of the test defaults), ENS_TICK (tickTime ms, default 500).
 
 ENS_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=servers.sh
@@ -163,10 +164,12 @@ node_start() { # i
     fi
     case ${ENS_KIND[i]} in
     java)
-        # C1 only and a serial GC: three JVMs plus clients on two cores.
+        # C1 only and a serial GC: three JVMs plus clients on two cores
+        # (ENS_JAVA_OPTS replaces these; the benchmark sets the JVM's defaults).
         # LearnerHandler at debug: the leader logs TRUNC only at that level.
+        local jopts=${ENS_JAVA_OPTS--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
         # shellcheck disable=SC2086
-        java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 ${SERVER_JVMFLAGS:-} ${ENS_JVMFLAGS:-} \
+        java $jopts ${SERVER_JVMFLAGS:-} ${ENS_JVMFLAGS:-} \
             -Dorg.slf4j.simpleLogger.logFile="$dir/server.log" \
             -Dorg.slf4j.simpleLogger.showDateTime=true \
             -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \

@@ -54,6 +54,9 @@ pub enum Workload {
     Populate,
     /// Wait until the server serves a getData of the pool's first znode.
     Ready,
+    /// Wait until a setData of the pool's first znode is acknowledged (an
+    /// ensemble's failover: from a leader's death to the next write).
+    WriteReady,
 }
 
 impl Workload {
@@ -67,6 +70,7 @@ impl Workload {
             Workload::ConnectStorm => "connect-storm",
             Workload::Populate => "populate",
             Workload::Ready => "ready",
+            Workload::WriteReady => "write-ready",
         }
     }
 }
@@ -546,6 +550,7 @@ mod tests {
             ("connect-storm", Workload::ConnectStorm),
             ("populate", Workload::Populate),
             ("ready", Workload::Ready),
+            ("write-ready", Workload::WriteReady),
         ] {
             assert_eq!(parse(&[name]).unwrap().workload, w);
             assert_eq!(w.name(), name);

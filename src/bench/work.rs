@@ -664,8 +664,13 @@ async fn storm(
 
 // ---- ready ---------------------------------------------------------------------
 
-/// Tries to connect and read the pool's first znode until it works.
-async fn ready(args: &BenchArgs, extra: &mut Vec<(String, f64)>) -> Result<Duration, String> {
+/// Tries to connect and read (or, with `write`, set) the pool's first
+/// znode until it works.
+async fn ready(
+    args: &BenchArgs,
+    write: bool,
+    extra: &mut Vec<(String, f64)>,
+) -> Result<Duration, String> {
     let t0 = Instant::now();
     let deadline = t0 + args.timeout;
     let path = pool_path(0);
@@ -675,11 +680,20 @@ async fn ready(args: &BenchArgs, extra: &mut Vec<(String, f64)>) -> Result<Durat
         attempts += 1;
         let attempt = timeout(Duration::from_secs(2), async {
             let mut c = Conn::connect(args.server, args.session_timeout as i32).await?;
-            let req = GetDataRequest {
-                path: path.clone(),
-                watch: false,
+            let err = if write {
+                let req = SetDataRequest {
+                    path: path.clone(),
+                    data: Some(vec![b'r'; args.size as usize].into()),
+                    version: -1,
+                };
+                call(&mut c, op::SET_DATA, &req).await?
+            } else {
+                let req = GetDataRequest {
+                    path: path.clone(),
+                    watch: false,
+                };
+                call(&mut c, op::GET_DATA, &req).await?
             };
-            let err = call(&mut c, op::GET_DATA, &req).await?;
             Ok::<_, io::Error>((err, c))
         })
         .await;
@@ -693,7 +707,10 @@ async fn ready(args: &BenchArgs, extra: &mut Vec<(String, f64)>) -> Result<Durat
             }
             Ok(Ok((err, c))) => {
                 close_quietly(c).await;
-                last = format!("getData {path}: error {err}");
+                last = format!(
+                    "{} {path}: error {err}",
+                    if write { "setData" } else { "getData" }
+                );
             }
             Ok(Err(e)) => last = e.to_string(),
             Err(_) => last = "no answer within 2 s".into(),
@@ -786,8 +803,8 @@ pub async fn run(args: &BenchArgs) -> Result<Report, String> {
     let mut extra = Vec::new();
     let w = args.workload;
     match w {
-        Workload::Ready => {
-            let took = ready(args, &mut extra).await?;
+        Workload::Ready | Workload::WriteReady => {
+            let took = ready(args, w == Workload::WriteReady, &mut extra).await?;
             let mut r = report(args, Stats::default(), took, &[], extra);
             r.ops = 1;
             Ok(r)

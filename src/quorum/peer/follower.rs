@@ -21,9 +21,10 @@ use crate::quorum::zab::packet;
 use crate::server::core::Core;
 use crate::server::net::{self, LeaderIo, Persistence, Role};
 
-/// Java's Learner.connectToLeader: up to this many attempts, a second
-/// apart, within initLimit ticks.
-const CONNECT_ATTEMPTS: u32 = 5;
+/// Between attempts to reach the leader's quorum port (Java's
+/// leaderConnectDelayDuringRetryMs, 100 ms there): the new leader binds it moments after
+/// the election, so a refused connection is worth retrying soon.
+const CONNECT_RETRY: Duration = Duration::from_millis(20);
 
 /// The leader's quorum port over a blocking socket, for the sync.
 struct TcpLink {
@@ -96,15 +97,22 @@ fn connect_and_sync(
     leader: SocketAddr,
     start: LearnerStart,
 ) -> Result<(Synced, BytesMut, TcpStream), String> {
+    // As Java's Learner.connectToLeader: keep trying for initLimit ticks.
     let init = Duration::from_millis(ctx.tick_ms() * u64::from(ctx.cfg.init_limit));
+    let t0 = std::time::Instant::now();
     let mut attempt = 0;
     let stream = loop {
         attempt += 1;
-        match TcpStream::connect_timeout(&leader, init) {
+        let left = init.saturating_sub(t0.elapsed());
+        match TcpStream::connect_timeout(&leader, left.max(Duration::from_millis(1))) {
             Ok(s) => break s,
-            Err(e) if attempt < CONNECT_ATTEMPTS => {
-                tracing::warn!("cannot connect to the leader at {leader} (attempt {attempt}): {e}");
-                std::thread::sleep(Duration::from_secs(1));
+            Err(e) if t0.elapsed() + CONNECT_RETRY < init => {
+                if attempt % 10 == 1 {
+                    tracing::warn!(
+                        "cannot connect to the leader at {leader} (attempt {attempt}): {e}"
+                    );
+                }
+                std::thread::sleep(CONNECT_RETRY);
             }
             Err(e) => return Err(format!("cannot connect to the leader at {leader}: {e}")),
         }
