@@ -57,6 +57,7 @@ for kinds in java,java,java rzk,java,java java,java,rzk rzk,rzk,java rzk,rzk,rzk
     suite "quorum-${kinds//,/-}" quorum "$kinds"
 done
 suite bench-smoke scripts/bench.sh --smoke --no-build
+suite bench-ensemble-smoke scripts/bench.sh --ensemble --smoke --no-build
 if [[ -x compat-tests/jute-golden/run.sh ]]; then
     suite jute-golden compat-tests/jute-golden/run.sh
 fi

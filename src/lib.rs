@@ -6,9 +6,11 @@
 //!   build time from `jute/*.jute`.
 //! - [`proto`]: opcodes, error codes, permissions, event types, create modes.
 //! - [`config`]: zoo.cfg parsing, with Java's keys, defaults and checks.
-//! - [`server`]: the standalone server: `net` (client port, connection
-//!   tasks), `core` (sessions, request dispatch, replies), `prep` (write
-//!   requests to transactions) and `fourlw` (four-letter words).
+//! - [`server`]: the client-facing server: `net` (client port, connection
+//!   tasks, the core task in a standalone, learner or leader role), `core`
+//!   (sessions, request dispatch, replies; its learner and leader roles),
+//!   `prep` (write requests to transactions), `fourlw` (four-letter words)
+//!   and `run` (zoo.cfg to a standalone server or a quorum peer).
 //! - [`txn`]: transactions, as logged and applied.
 //! - [`tree`]: the data tree and transaction application; [`quota`]: the
 //!   quota stats it keeps.
@@ -21,8 +23,9 @@
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
-//! - [`quorum`]: quorum mode: leader election (the election port) and ZAB
-//!   (the quorum port: packets, a learner's sync; the peer loop is to come).
+//! - [`quorum`]: quorum mode: leader election (the election port), ZAB (the
+//!   quorum port: packets, a learner's sync, the leader as a state machine)
+//!   and the peer's main loop (recover, elect, follow or lead).
 //! - [`tools`]: the `rzk` subcommands' tools: log-dump, snap-dump, purge (and autopurge), dump-tree.
 //!
 //! The data tree, session tracker and watch manager are plain data
