@@ -58,6 +58,9 @@ pub struct StaticInfo {
     pub mode: String,
     /// A quorum peer's voting members (`zk_quorum_size`).
     pub quorum_size: usize,
+    /// A learner's leader (an observer's `zk_observer_master_id`: rzk's
+    /// observers observe the leader, never an observer master).
+    pub leader_id: u64,
 }
 
 impl StaticInfo {
@@ -841,9 +844,10 @@ const MNTR_LEADER_GAUGES: [&str; 34] = [
     "quorum_size",
 ];
 
-/// Gauges of a Java 3.8.0 follower, in its order: the standalone ones and
-/// quorum_size. (FollowerZooKeeperServer's synced_observers gauge is null,
-/// so not printed, unless the follower is an observer master.)
+/// Gauges of a Java 3.8.0 follower or observer, in its order: the
+/// standalone ones and quorum_size. (FollowerZooKeeperServer's
+/// synced_observers gauge is null, so not printed, unless the follower is
+/// an observer master.)
 const MNTR_FOLLOWER_GAUGES: [&str; 25] = [
     "ephemerals_count",
     "num_alive_connections",
@@ -1008,7 +1012,8 @@ const MNTR_SUMMARIES: [&str; 23] = [
 /// outstanding_requests 0, local_sessions 0, connection_drop_probability
 /// 0.0 (no throttling), outstanding_tls_handshake and non_mtls_* 0 (no TLS).
 ///
-/// A quorum peer adds peer_state (always "... - broadcast": rzk serves
+/// A quorum peer adds peer_state (an observer then observer_master_id;
+/// peer_state is always "... - broadcast": rzk serves
 /// only once synced), quorum_size (the voters), and the
 /// `zookeeper` namespace's write summary: the writes of /zookeeper/config
 /// (Java's only per-namespace writes before clients write). A leader adds
@@ -1037,6 +1042,10 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
             _ => "following",
         };
         line("peer_state", &format!("{state} - broadcast"));
+    }
+    // ObserverZooKeeperServer.dumpMonitorValues.
+    if info.mode == "observer" {
+        line("observer_master_id", &info.leader_id);
     }
     let gauges: &[&str] = match info.mode.as_str() {
         "" => &MNTR_GAUGES,
@@ -1753,6 +1762,32 @@ mod tests {
         assert_eq!(v("zk_peer_state"), "following - broadcast");
         assert_eq!(v("zk_quorum_size"), "3");
         assert!(!out.contains("zk_synced_observers"), "{out}");
+    }
+
+    #[test]
+    fn observer_mntr_names_its_master_after_peer_state() {
+        let (mut c, _, _) = populated();
+        let info = StaticInfo {
+            version: "v".into(),
+            mode: "observer".into(),
+            quorum_size: 3,
+            leader_id: 3,
+            ..Default::default()
+        };
+        let out = run("mntr", &mut c, &info, &mut Counters::default(), at(5000));
+        let head: Vec<&str> = out.lines().take(5).collect();
+        // As a Java 3.8.0 observer of leader 3 printed them.
+        assert_eq!(
+            head,
+            [
+                "zk_version\tv",
+                "zk_server_state\tobserver",
+                "zk_peer_state\tobserving - broadcast",
+                "zk_observer_master_id\t3",
+                "zk_ephemerals_count\t2",
+            ]
+        );
+        assert!(out.contains("\nzk_non_mtls_local_conn_count\t0\nzk_quorum_size\t3\n"));
     }
 
     #[test]

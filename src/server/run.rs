@@ -50,6 +50,7 @@ pub fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
         max_client_cnxns: cfg.max_client_cnxns,
         mode: String::new(),
         quorum_size: 0,
+        leader_id: 0,
     }
 }
 

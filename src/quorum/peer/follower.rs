@@ -207,6 +207,7 @@ pub async fn follow(
     let mut info = ctx.info.clone();
     info.mode = if observer { "observer" } else { "follower" }.into();
     info.quorum_size = ctx.verifier.voters().len();
+    info.leader_id = leader_sid;
     let persistence = Persistence {
         store: ctx.store.clone(),
         snap_count: ctx.cfg.snap_count,
