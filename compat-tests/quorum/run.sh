@@ -270,6 +270,54 @@ form() { # [key=value ...]
 
 # a. All nodes form with one leader; srvr, stat and mntr agree on each node's
 # role; writes through each node reach every node.
+# The leader's mntr counts every other node as a learner and a synced
+# follower (within 10s of formation: a follower may still be syncing).
+check_leader_gauges() {
+    local L want=$((ENS_N - 1)) deadline=$((SECONDS + 10)) mntr learners synced
+    L=$(leader_of) || fail "no leader for the mntr check"
+    while :; do
+        mntr=$(node_4lw "$L" mntr)
+        learners=$(awk '$1 == "zk_learners" { print $2 }' <<<"$mntr")
+        synced=$(awk '$1 == "zk_synced_followers" { print $2 }' <<<"$mntr")
+        [[ $learners == "$want" && $synced == "$want" ]] && break
+        ((SECONDS < deadline)) ||
+            fail "leader node $L (${ENS_KIND[L]}) mntr: zk_learners '${learners:-}', zk_synced_followers '${synced:-}', want $want"
+        sleep 0.3
+    done
+    say "leader node $L (${ENS_KIND[L]}): mntr zk_learners $learners, zk_synced_followers $synced"
+}
+
+# mntr's keys (values ignored) on node i, in order, without the summaries of
+# client namespaces (Java adds one per namespace clients touch).
+mntr_keys() { # i
+    node_4lw "$1" mntr | cut -f1 |
+        awk '!/_(read|write)_per_namespace$/ || /^zk_[a-z]+_zookeeper_write_per_namespace$/'
+}
+
+# An rzk node's mntr has the keys of a Java node of the same role, when the
+# ensemble has both.  (One leader: in practice the followers.)
+check_mntr_keys() {
+    local i j role compared=0 ki kj
+    for ((i = 1; i <= ENS_N; i++)); do
+        [[ ${ENS_KIND[i]} == rzk ]] || continue
+        role=$(mode_of "$i")
+        for ((j = 1; j <= ENS_N; j++)); do
+            [[ ${ENS_KIND[j]} == java && $(mode_of "$j") == "$role" ]] || continue
+            ki=$(mntr_keys "$i" | sort)
+            kj=$(mntr_keys "$j" | sort)
+            [[ -n $kj ]] || fail "java node $j answers no mntr"
+            if [[ $ki != "$kj" ]]; then
+                diff <(echo "$kj") <(echo "$ki") | sed 's/^/    /' | head -20
+                fail "$role mntr keys: rzk node $i differs from java node $j (< java, > rzk)"
+            fi
+            say "$role mntr keys: rzk node $i = java node $j ($(wc -l <<<"$ki") keys)"
+            compared=$((compared + 1))
+            break
+        done
+    done
+    ((compared)) || say "mntr keys: no rzk and java node share a role; not compared"
+}
+
 scenario_formation() {
     form
     local i m sm st leaders=0 specs=()
@@ -285,6 +333,8 @@ scenario_formation() {
         specs+=("via$i:$(node_addr "$i")")
     done
     ((leaders == 1)) || fail "$leaders leaders"
+    check_leader_gauges
+    check_mntr_keys
     run_writers 20 20 "${specs[@]}"
     # shellcheck disable=SC2046
     check_trees final $(others)

@@ -7,6 +7,7 @@
 //! - `ruok` `imok`, `isro` `rw`, `gtmk`/`stmk` the trace mask, no newline.
 //! - `stat`/`srvr`: StatCommand and ServerStats.toString. `Node count`
 //!   counts the root twice, as Java's DataTree map holds it under "" and "/".
+//!   A leader adds `Proposal sizes last/min/max` (Leader.getProposalStats).
 //! - `cons`/`stat` client lines: ServerCnxn.dumpConnectionInfo. The core
 //!   answers every request synchronously, so all latencies are 0.
 //! - `dump`: SessionTrackerImpl/ExpiryQueue dump, DataTree.dumpEphemerals,
@@ -16,8 +17,10 @@
 //!   are printed as Java's Date.toString in UTC.
 //! - `wchs`/`wchc`/`wchp`: DataTree.dumpWatches*, which report the data
 //!   watch table only (getData/exists watches and addWatch).
-//! - `mntr`: Java 3.8.0 standalone's keys in its order; see [`mntr`] for the
-//!   values rzk cannot compute yet.
+//! - `mntr`: the keys of Java 3.8.0 standalone, follower or leader, in its
+//!   order; see [`mntr`] for the values rzk cannot compute yet. A leader's
+//!   ZAB gauges come from [`Counters::leader`], which the core task
+//!   refreshes before each command.
 //! - `envi`: Environment.list's keys in its order, with rzk equivalents.
 //! - `dirs`/`conf`: sizes of `version-2` under dataDir and dataLogDir (the
 //!   3.8.4+ assignment, as `conf`'s report; 3.8.0 printed the two swapped).
@@ -53,6 +56,11 @@ pub struct StaticInfo {
     /// The server's role for `srvr` and `mntr`: leader, follower,
     /// observer, or (empty) standalone.
     pub mode: String,
+    /// A quorum peer's voting members (`zk_quorum_size`).
+    pub quorum_size: usize,
+    /// A learner's leader (an observer's `zk_observer_master_id`: rzk's
+    /// observers observe the leader, never an observer master).
+    pub leader_id: u64,
 }
 
 impl StaticInfo {
@@ -101,6 +109,40 @@ pub struct Counters {
     pub fourlw_sent: u64,
     /// Set by `stmk`, printed by `gtmk`.
     pub trace_mask: i64,
+    /// A leader's gauges, refreshed by the core task before it runs a
+    /// four-letter word (None: not leading, or not refreshed).
+    pub leader: Option<LeaderGauges>,
+}
+
+/// What a leader's `mntr` and `srvr` report of its ZAB state
+/// (LeaderZooKeeperServer's gauges, Leader.getProposalStats).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeaderGauges {
+    /// Learner connections (zk_learners).
+    pub learners: usize,
+    /// Followers receiving the broadcast (zk_synced_followers).
+    pub synced_followers: usize,
+    /// Synced followers outside the voting view
+    /// (zk_synced_non_voting_followers).
+    pub synced_non_voting_followers: usize,
+    /// Observers receiving INFORMs (zk_synced_observers).
+    pub synced_observers: usize,
+    /// Zxids with SYNC answers waiting (zk_pending_syncs).
+    pub pending_syncs: usize,
+    /// Milliseconds since the leader was established (zk_leader_uptime).
+    pub uptime_ms: i64,
+    /// (last, min, max) proposal sizes; None before the first proposal.
+    pub proposal_sizes: Option<(usize, usize, usize)>,
+    /// Sids of the learners, for the per-learner queue summaries.
+    pub learner_sids: Vec<u64>,
+}
+
+impl LeaderGauges {
+    /// Java's BufferStats: -1 until a proposal is made.
+    fn proposal_sizes(&self) -> (i64, i64, i64) {
+        self.proposal_sizes
+            .map_or((-1, -1, -1), |(l, mn, mx)| (l as i64, mn as i64, mx as i64))
+    }
 }
 
 impl Default for Counters {
@@ -111,6 +153,7 @@ impl Default for Counters {
             fourlw_received: 0,
             fourlw_sent: 0,
             trace_mask: DEFAULT_TRACE_MASK,
+            leader: None,
         }
     }
 }
@@ -208,6 +251,11 @@ pub fn run_for(
             }
             server_stats(&mut o, core, counters, info.mode());
             writeln!(o, "Node count: {}", node_count(core)).unwrap();
+            // StatCommand: a leader adds its BufferStats of proposals.
+            if info.mode == "leader" {
+                let (last, min, max) = counters.leader.clone().unwrap_or_default().proposal_sizes();
+                writeln!(o, "Proposal sizes last/min/max: {last}/{min}/{max}").unwrap();
+            }
         }
         "cons" => {
             for c in core.conns.values() {
@@ -519,6 +567,19 @@ fn java_string_set_order(mut keys: Vec<&str>, initial: usize) -> Vec<&str> {
     keys
 }
 
+/// Iteration order of a java.util.concurrent.ConcurrentHashMap of strings
+/// in its initial 16 buckets (enough for a summary set's few keys).
+fn java_string_set_order_owned(keys: Vec<String>) -> Vec<String> {
+    let order: Vec<String> = {
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        java_string_set_order(refs, 16)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
+    order
+}
+
 /// Iteration order of a java.util.concurrent.ConcurrentHashMap with Long
 /// keys (DataTree.ephemerals), sized for its current contents.
 fn java_concurrent_map_order(mut keys: Vec<i64>) -> Vec<i64> {
@@ -743,6 +804,78 @@ const MNTR_GAUGES: [&str; 24] = [
     "non_mtls_local_conn_count",
 ];
 
+/// Gauges of a Java 3.8.0 leader, in its order (LeaderZooKeeperServer's
+/// and QuorumZooKeeperServer's gauges join the standalone ones in the same
+/// ConcurrentHashMap).
+const MNTR_LEADER_GAUGES: [&str; 34] = [
+    "ephemerals_count",
+    "num_alive_connections",
+    "avg_latency",
+    "min_proposal_size",
+    "outstanding_requests",
+    "znode_count",
+    "global_sessions",
+    "non_mtls_remote_conn_count",
+    "last_client_response_size",
+    "packets_sent",
+    "packets_received",
+    "max_proposal_size",
+    "max_client_response_size",
+    "synced_followers",
+    "connection_drop_probability",
+    "watch_count",
+    "synced_non_voting_followers",
+    "synced_observers",
+    "auth_failed_count",
+    "min_latency",
+    "max_file_descriptor_count",
+    "approximate_data_size",
+    "open_file_descriptor_count",
+    "last_proposal_size",
+    "pending_syncs",
+    "leader_uptime",
+    "local_sessions",
+    "uptime",
+    "max_latency",
+    "outstanding_tls_handshake",
+    "learners",
+    "min_client_response_size",
+    "non_mtls_local_conn_count",
+    "quorum_size",
+];
+
+/// Gauges of a Java 3.8.0 follower or observer, in its order: the
+/// standalone ones and quorum_size. (FollowerZooKeeperServer's
+/// synced_observers gauge is null, so not printed, unless the follower is
+/// an observer master.)
+const MNTR_FOLLOWER_GAUGES: [&str; 25] = [
+    "ephemerals_count",
+    "num_alive_connections",
+    "avg_latency",
+    "outstanding_requests",
+    "znode_count",
+    "global_sessions",
+    "non_mtls_remote_conn_count",
+    "last_client_response_size",
+    "packets_sent",
+    "packets_received",
+    "max_client_response_size",
+    "connection_drop_probability",
+    "watch_count",
+    "auth_failed_count",
+    "min_latency",
+    "max_file_descriptor_count",
+    "approximate_data_size",
+    "open_file_descriptor_count",
+    "local_sessions",
+    "uptime",
+    "max_latency",
+    "outstanding_tls_handshake",
+    "min_client_response_size",
+    "non_mtls_local_conn_count",
+    "quorum_size",
+];
+
 /// Counters, in Java's order. All are placeholders (0) in rzk.
 const MNTR_COUNTERS: [&str; 47] = [
     "proposal_count",
@@ -868,7 +1001,8 @@ const MNTR_SUMMARIES: [&str; 23] = [
     "write_commitproc_time_ms",
 ];
 
-/// MonitorCommand: `zk_<key>\t<value>` lines.
+/// MonitorCommand: `zk_<key>\t<value>` lines, in the layout of Java
+/// 3.8.0's standalone server, follower or leader (`info.mode`).
 ///
 /// Computed: version, server_state, ephemerals_count, num_alive_connections,
 /// packets_sent/received, znode_count, watch_count (both tables, as Java's
@@ -878,18 +1012,50 @@ const MNTR_SUMMARIES: [&str; 23] = [
 /// outstanding_requests 0, local_sessions 0, connection_drop_probability
 /// 0.0 (no throttling), outstanding_tls_handshake and non_mtls_* 0 (no TLS).
 ///
+/// A quorum peer adds peer_state (an observer then observer_master_id;
+/// peer_state is always "... - broadcast": rzk serves
+/// only once synced), quorum_size (the voters), and the
+/// `zookeeper` namespace's write summary: the writes of /zookeeper/config
+/// (Java's only per-namespace writes before clients write). A leader adds
+/// its ZAB gauges from [`Counters::leader`] (synced_non_voting_followers is
+/// 0: rzk has no reconfig) and, per learner sid, the
+/// `learner_handler_qp_size` and `learner_handler_qp_time_ms` summaries
+/// (placeholders).
+///
 /// Placeholders rzk does not track yet: auth_failed_count (0),
 /// last/min/max_client_response_size (-1, Java's value before any
 /// response), every counter in [`MNTR_COUNTERS`] (0) and every summary in
 /// [`MNTR_BASIC_SUMMARIES`] and [`MNTR_SUMMARIES`] (0.0 avg, 0 otherwise).
-/// Java's per-namespace `zk_*_{read,write}_per_namespace` summaries appear
-/// only once namespaces see traffic and are not printed.
+/// Java's per-namespace `zk_*_{read,write}_per_namespace` summaries of
+/// client traffic are not printed.
 fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now: Now) {
     let mut line = |k: &str, v: &dyn std::fmt::Display| writeln!(o, "zk_{k}\t{v}").unwrap();
     line("version", &info.version);
     line("server_state", &info.mode());
+    let quorum = !info.mode.is_empty();
+    let leading = info.mode == "leader";
+    if quorum {
+        // QuorumPeer.getDetailedPeerState: "leading", "following", ...
+        let state = match info.mode.as_str() {
+            "leader" => "leading",
+            "observer" => "observing",
+            _ => "following",
+        };
+        line("peer_state", &format!("{state} - broadcast"));
+    }
+    // ObserverZooKeeperServer.dumpMonitorValues.
+    if info.mode == "observer" {
+        line("observer_master_id", &info.leader_id);
+    }
+    let gauges: &[&str] = match info.mode.as_str() {
+        "" => &MNTR_GAUGES,
+        "leader" => &MNTR_LEADER_GAUGES,
+        _ => &MNTR_FOLLOWER_GAUGES,
+    };
+    let lg = counters.leader.clone().unwrap_or_default();
+    let (last_prop, min_prop, max_prop) = lg.proposal_sizes();
     let (open_fds, max_fds) = fd_counts();
-    for g in MNTR_GAUGES {
+    for &g in gauges {
         let v: String = match g {
             "ephemerals_count" => core.tree.ephemeral_count().to_string(),
             "num_alive_connections" => connections(core).to_string(),
@@ -906,6 +1072,16 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
             "last_client_response_size"
             | "max_client_response_size"
             | "min_client_response_size" => "-1".into(),
+            "quorum_size" => info.quorum_size.to_string(),
+            "learners" => lg.learners.to_string(),
+            "synced_followers" => lg.synced_followers.to_string(),
+            "synced_non_voting_followers" => lg.synced_non_voting_followers.to_string(),
+            "synced_observers" => lg.synced_observers.to_string(),
+            "pending_syncs" => lg.pending_syncs.to_string(),
+            "leader_uptime" => lg.uptime_ms.max(0).to_string(),
+            "last_proposal_size" => last_prop.to_string(),
+            "min_proposal_size" => min_prop.to_string(),
+            "max_proposal_size" => max_prop.to_string(),
             _ => "0".into(),
         };
         line(g, &v);
@@ -929,6 +1105,55 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
     for s in MNTR_SUMMARIES {
         summary(&mut line, s, true);
     }
+    // Summary sets, keyed by learner sid or namespace: the basic ones
+    // (learner_handler_qp_size, then write_per_namespace), then those
+    // with percentiles (learner_handler_qp_time_ms).
+    let sids = if leading {
+        java_string_set_order_owned(lg.learner_sids.iter().map(u64::to_string).collect())
+    } else {
+        Vec::new()
+    };
+    for sid in &sids {
+        summary(&mut line, &format!("{sid}_learner_handler_qp_size"), false);
+    }
+    if quorum {
+        config_write_summary(&mut line);
+    }
+    for sid in &sids {
+        summary(
+            &mut line,
+            &format!("{sid}_learner_handler_qp_time_ms"),
+            true,
+        );
+    }
+}
+
+/// The `zookeeper` namespace's write_per_namespace summary: the bytes of
+/// each /zookeeper/config write (none printed before the first).
+fn config_write_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display)) {
+    use crate::quorum::metrics::{
+        CONFIG_WRITES, CONFIG_WRITE_BYTES, CONFIG_WRITE_MAX, CONFIG_WRITE_MIN,
+    };
+    let count = CONFIG_WRITES.load(Ordering::Relaxed);
+    if count == 0 {
+        return;
+    }
+    let total = CONFIG_WRITE_BYTES.load(Ordering::Relaxed);
+    let name = "zookeeper_write_per_namespace";
+    line(
+        &format!("avg_{name}"),
+        &java_avg(total as i64, count as i64),
+    );
+    line(
+        &format!("min_{name}"),
+        &CONFIG_WRITE_MIN.load(Ordering::Relaxed),
+    );
+    line(
+        &format!("max_{name}"),
+        &CONFIG_WRITE_MAX.load(Ordering::Relaxed),
+    );
+    line(&format!("cnt_{name}"), &count);
+    line(&format!("sum_{name}"), &total);
 }
 
 /// The txn log's fsync times, in ms as Java reports them.
@@ -1366,6 +1591,243 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), keys.len());
+    }
+
+    /// Keys before the counters of a Java 3.8.0 leader's mntr (3 ensemble
+    /// members, sids 1 and 3 following), as it printed them.
+    const JAVA_LEADER_HEAD: &str = "version server_state peer_state ephemerals_count \
+        num_alive_connections avg_latency min_proposal_size outstanding_requests znode_count \
+        global_sessions non_mtls_remote_conn_count last_client_response_size packets_sent \
+        packets_received max_proposal_size max_client_response_size synced_followers \
+        connection_drop_probability watch_count synced_non_voting_followers synced_observers \
+        auth_failed_count min_latency max_file_descriptor_count approximate_data_size \
+        open_file_descriptor_count last_proposal_size pending_syncs leader_uptime local_sessions \
+        uptime max_latency outstanding_tls_handshake learners min_client_response_size \
+        non_mtls_local_conn_count quorum_size";
+
+    /// The same leader's keys after zk_p999_write_commitproc_time_ms.
+    const JAVA_LEADER_TAIL: &str = "avg_1_learner_handler_qp_size min_1_learner_handler_qp_size \
+        max_1_learner_handler_qp_size cnt_1_learner_handler_qp_size \
+        sum_1_learner_handler_qp_size avg_3_learner_handler_qp_size \
+        min_3_learner_handler_qp_size max_3_learner_handler_qp_size \
+        cnt_3_learner_handler_qp_size sum_3_learner_handler_qp_size \
+        avg_zookeeper_write_per_namespace min_zookeeper_write_per_namespace \
+        max_zookeeper_write_per_namespace cnt_zookeeper_write_per_namespace \
+        sum_zookeeper_write_per_namespace avg_1_learner_handler_qp_time_ms \
+        min_1_learner_handler_qp_time_ms max_1_learner_handler_qp_time_ms \
+        cnt_1_learner_handler_qp_time_ms sum_1_learner_handler_qp_time_ms \
+        p50_1_learner_handler_qp_time_ms p95_1_learner_handler_qp_time_ms \
+        p99_1_learner_handler_qp_time_ms p999_1_learner_handler_qp_time_ms \
+        avg_3_learner_handler_qp_time_ms min_3_learner_handler_qp_time_ms \
+        max_3_learner_handler_qp_time_ms cnt_3_learner_handler_qp_time_ms \
+        sum_3_learner_handler_qp_time_ms p50_3_learner_handler_qp_time_ms \
+        p95_3_learner_handler_qp_time_ms p99_3_learner_handler_qp_time_ms \
+        p999_3_learner_handler_qp_time_ms";
+
+    /// A Java 3.8.0 follower's keys before the counters.
+    const JAVA_FOLLOWER_HEAD: &str = "version server_state peer_state ephemerals_count \
+        num_alive_connections avg_latency outstanding_requests znode_count global_sessions \
+        non_mtls_remote_conn_count last_client_response_size packets_sent packets_received \
+        max_client_response_size connection_drop_probability watch_count auth_failed_count \
+        min_latency max_file_descriptor_count approximate_data_size open_file_descriptor_count \
+        local_sessions uptime max_latency outstanding_tls_handshake min_client_response_size \
+        non_mtls_local_conn_count quorum_size";
+
+    fn zk_keys(words: &str) -> Vec<String> {
+        words
+            .split_whitespace()
+            .map(|k| format!("zk_{k}"))
+            .collect()
+    }
+
+    fn mntr_lines(out: &str) -> Vec<(&str, &str)> {
+        out.lines()
+            .map(|l| l.split_once('\t').expect("key\\tvalue"))
+            .collect()
+    }
+
+    fn leader_info() -> StaticInfo {
+        StaticInfo {
+            version: "v".into(),
+            mode: "leader".into(),
+            quorum_size: 3,
+            ..Default::default()
+        }
+    }
+
+    fn leader_gauges() -> LeaderGauges {
+        LeaderGauges {
+            learners: 2,
+            synced_followers: 2,
+            synced_non_voting_followers: 0,
+            synced_observers: 0,
+            pending_syncs: 1,
+            uptime_ms: 16_469,
+            proposal_sizes: Some((59, 48, 114)),
+            learner_sids: vec![3, 1],
+        }
+    }
+
+    #[test]
+    fn leader_mntr_has_javas_keys_and_zab_values() {
+        // Java prints the config node's write once a peer has loaded it.
+        crate::quorum::metrics::config_written(203);
+        let (mut c, _, _) = populated();
+        let mut k = Counters {
+            leader: Some(leader_gauges()),
+            ..Default::default()
+        };
+        let out = run_for(
+            "mntr",
+            &Asker::default(),
+            &mut c,
+            &leader_info(),
+            &mut k,
+            at(5000),
+        );
+        let lines = mntr_lines(&out);
+        let keys: Vec<String> = lines.iter().map(|(k, _)| k.to_string()).collect();
+        let head = zk_keys(JAVA_LEADER_HEAD);
+        let tail = zk_keys(JAVA_LEADER_TAIL);
+        assert_eq!(keys[..head.len()], head[..]);
+        assert_eq!(keys[keys.len() - tail.len()..], tail[..]);
+        // Between them: the counters and summaries of a standalone server.
+        assert_eq!(keys.len(), head.len() + 47 + 41 * 5 + 23 * 9 + tail.len());
+        assert_eq!(keys[head.len()], "zk_proposal_count");
+        let v = |key: &str| lines.iter().find(|(k, _)| *k == key).unwrap().1;
+        let expect = [
+            ("zk_server_state", "leader"),
+            ("zk_peer_state", "leading - broadcast"),
+            ("zk_min_proposal_size", "48"),
+            ("zk_max_proposal_size", "114"),
+            ("zk_last_proposal_size", "59"),
+            ("zk_synced_followers", "2"),
+            ("zk_synced_non_voting_followers", "0"),
+            ("zk_synced_observers", "0"),
+            ("zk_pending_syncs", "1"),
+            ("zk_leader_uptime", "16469"),
+            ("zk_learners", "2"),
+            ("zk_quorum_size", "3"),
+            ("zk_avg_1_learner_handler_qp_size", "0.0"),
+            ("zk_p999_3_learner_handler_qp_time_ms", "0"),
+        ];
+        for (key, val) in expect {
+            assert_eq!(v(key), val, "{key}");
+        }
+        // Process-wide, as Java's metrics: other tests may write too.
+        assert_ne!(v("zk_cnt_zookeeper_write_per_namespace"), "0");
+        // Before the first proposal, and without gauges: Java's -1s and 0s.
+        k.leader = None;
+        let out = run_for(
+            "mntr",
+            &Asker::default(),
+            &mut c,
+            &leader_info(),
+            &mut k,
+            at(5000),
+        );
+        let lines = mntr_lines(&out);
+        let v = |key: &str| lines.iter().find(|(k, _)| *k == key).unwrap().1;
+        assert_eq!(v("zk_last_proposal_size"), "-1");
+        assert_eq!(v("zk_min_proposal_size"), "-1");
+        assert_eq!(v("zk_learners"), "0");
+        assert!(!out.contains("learner_handler"), "{out}");
+    }
+
+    #[test]
+    fn follower_mntr_has_javas_keys() {
+        crate::quorum::metrics::config_written(203);
+        let (mut c, _, _) = populated();
+        let mut k = Counters::default();
+        let info = StaticInfo {
+            version: "v".into(),
+            mode: "follower".into(),
+            quorum_size: 3,
+            ..Default::default()
+        };
+        let out = run_for("mntr", &Asker::default(), &mut c, &info, &mut k, at(5000));
+        let lines = mntr_lines(&out);
+        let keys: Vec<String> = lines.iter().map(|(k, _)| k.to_string()).collect();
+        let head = zk_keys(JAVA_FOLLOWER_HEAD);
+        assert_eq!(keys[..head.len()], head[..]);
+        let tail = zk_keys(
+            "avg_zookeeper_write_per_namespace min_zookeeper_write_per_namespace \
+             max_zookeeper_write_per_namespace cnt_zookeeper_write_per_namespace \
+             sum_zookeeper_write_per_namespace",
+        );
+        assert_eq!(keys[keys.len() - 6], "zk_p999_write_commitproc_time_ms");
+        assert_eq!(keys[keys.len() - 5..], tail[..]);
+        assert_eq!(keys.len(), head.len() + 47 + 41 * 5 + 23 * 9 + 5);
+        let v = |key: &str| lines.iter().find(|(k, _)| *k == key).unwrap().1;
+        assert_eq!(v("zk_peer_state"), "following - broadcast");
+        assert_eq!(v("zk_quorum_size"), "3");
+        assert!(!out.contains("zk_synced_observers"), "{out}");
+    }
+
+    #[test]
+    fn observer_mntr_names_its_master_after_peer_state() {
+        let (mut c, _, _) = populated();
+        let info = StaticInfo {
+            version: "v".into(),
+            mode: "observer".into(),
+            quorum_size: 3,
+            leader_id: 3,
+            ..Default::default()
+        };
+        let out = run("mntr", &mut c, &info, &mut Counters::default(), at(5000));
+        let head: Vec<&str> = out.lines().take(5).collect();
+        // As a Java 3.8.0 observer of leader 3 printed them.
+        assert_eq!(
+            head,
+            [
+                "zk_version\tv",
+                "zk_server_state\tobserver",
+                "zk_peer_state\tobserving - broadcast",
+                "zk_observer_master_id\t3",
+                "zk_ephemerals_count\t2",
+            ]
+        );
+        assert!(out.contains("\nzk_non_mtls_local_conn_count\t0\nzk_quorum_size\t3\n"));
+    }
+
+    #[test]
+    fn leader_srvr_adds_proposal_sizes() {
+        let (mut c, _, _) = populated();
+        let info = StaticInfo {
+            version: "3.8.0-rzk, built on x".into(),
+            ..leader_info()
+        };
+        let mut k = Counters {
+            leader: Some(leader_gauges()),
+            ..Default::default()
+        };
+        let out = run("srvr", &mut c, &info, &mut k, at(3000));
+        assert_eq!(
+            out,
+            "Zookeeper version: 3.8.0-rzk, built on x\n\
+             Latency min/avg/max: 0/0.0/0\n\
+             Received: 10\n\
+             Sent: 9\n\
+             Connections: 3\n\
+             Outstanding: 0\n\
+             Zxid: 0x5\n\
+             Mode: leader\n\
+             Node count: 8\n\
+             Proposal sizes last/min/max: 59/48/114\n"
+        );
+        k.leader = Some(LeaderGauges::default());
+        let out = run("stat", &mut c, &info, &mut k, at(3000));
+        assert!(
+            out.ends_with("Mode: leader\nNode count: 8\nProposal sizes last/min/max: -1/-1/-1\n"),
+            "{out}"
+        );
+        // A follower prints no such line.
+        let info = StaticInfo {
+            mode: "follower".into(),
+            ..info
+        };
+        let out = run("srvr", &mut c, &info, &mut k, at(3000));
+        assert!(out.ends_with("Mode: follower\nNode count: 8\n"), "{out}");
     }
 
     #[test]

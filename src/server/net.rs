@@ -397,6 +397,7 @@ async fn core_task(
             msg = rx.recv() => {
                 let Some(msg) = msg else { break };
                 let now = clock.now();
+                refresh_gauges(&mut fl_stats, lead.as_deref(), &msg, now);
                 stop = handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 // Handle some of what is already queued before dispatching
                 // output, so replies ready together go out together.
@@ -405,6 +406,7 @@ async fn core_task(
                         break;
                     }
                     let Ok(msg) = rx.try_recv() else { break };
+                    refresh_gauges(&mut fl_stats, lead.as_deref(), &msg, now);
                     stop = handle(&mut core, &mut conns, msg, now, &info, &mut fl_stats, &mut answered, &mut stage);
                 }
             }
@@ -646,6 +648,13 @@ fn step_snapshot(core: &Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender
         }
         let _ = to_core.send(CoreMsg::SnapshotDone);
     });
+}
+
+/// Before a four-letter word, the leader's gauges as they are now.
+fn refresh_gauges(counters: &mut fourlw::Counters, lead: Option<&LeadIo>, msg: &CoreMsg, now: Now) {
+    if let (CoreMsg::FourLetter { .. }, Some(l)) = (msg, lead) {
+        counters.leader = Some(l.gauges(now));
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

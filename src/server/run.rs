@@ -49,6 +49,8 @@ pub fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
         client_port: cfg.client_port,
         max_client_cnxns: cfg.max_client_cnxns,
         mode: String::new(),
+        quorum_size: 0,
+        leader_id: 0,
     }
 }
 

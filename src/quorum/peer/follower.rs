@@ -214,6 +214,8 @@ pub async fn follow(
     let writer = tokio::spawn(write_leader(wr, to_rx));
     let mut info = ctx.info.clone();
     info.mode = if observer { "observer" } else { "follower" }.into();
+    info.quorum_size = ctx.verifier.voters().len();
+    info.leader_id = leader_sid;
     let persistence = Persistence {
         store: ctx.store.clone(),
         snap_count: ctx.cfg.snap_count,

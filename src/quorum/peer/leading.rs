@@ -23,6 +23,7 @@ use crate::quorum::metrics;
 use crate::quorum::zab::leader::{Leader, LeaderConfig, Outgoing, PeerId, Ready};
 use crate::quorum::zab::packet::{self, kind};
 use crate::server::core::{Core, Now};
+use crate::server::fourlw::LeaderGauges;
 use crate::server::net::{self, CoreMsg, Persistence, Role};
 use crate::txn::Txn;
 
@@ -50,6 +51,8 @@ pub struct LeadIo {
     peers: HashMap<PeerId, PeerConn>,
     ctx: PeerCtx,
     established: bool,
+    /// When the leader was established (Java's leaderStartTime), 0 before.
+    established_at_ms: i64,
     /// Called with the epoch once established.
     on_established: Box<dyn Fn(i64) + Send>,
 }
@@ -61,6 +64,30 @@ impl LeadIo {
 
     pub fn leader(&self) -> &Leader {
         &self.leader
+    }
+
+    /// What `mntr` and `srvr` report of the leader now.
+    pub fn gauges(&self, now: Now) -> LeaderGauges {
+        let l = &self.leader;
+        let mut learner_sids: Vec<u64> = l.learners().into_iter().map(|(_, sid, _)| sid).collect();
+        learner_sids.sort_unstable();
+        learner_sids.dedup();
+        LeaderGauges {
+            learners: l.learner_count(),
+            synced_followers: l.synced_followers(),
+            // Followers outside the voting view exist only across a
+            // reconfig, which rzk does not do.
+            synced_non_voting_followers: 0,
+            synced_observers: l.synced_observers(),
+            pending_syncs: l.pending_syncs(),
+            uptime_ms: if self.established_at_ms > 0 {
+                now.mono_ms - self.established_at_ms
+            } else {
+                0
+            },
+            proposal_sizes: l.proposal_sizes(),
+            learner_sids,
+        }
     }
 
     pub fn on_event(&mut self, ev: PeerEvent, now: Now) {
@@ -182,6 +209,7 @@ impl LeadIo {
         if let Some(epoch) = r.established {
             tracing::info!("established as the leader of epoch {epoch}; serving clients");
             self.established = true;
+            self.established_at_ms = now.mono_ms;
             (self.on_established)(epoch);
             core.begin_epoch(epoch);
             self.ctx.port.serve(Some(to_core.clone()));
@@ -410,6 +438,7 @@ pub async fn lead(
     }
     let mut info = ctx.info.clone();
     info.mode = "leader".into();
+    info.quorum_size = ctx.verifier.voters().len();
     let persistence = Persistence {
         store: ctx.store.clone(),
         snap_count: ctx.cfg.snap_count,
@@ -422,6 +451,7 @@ pub async fn lead(
         peers: HashMap::default(),
         ctx: ctx.clone(),
         established: false,
+        established_at_ms: 0,
         on_established,
     };
     let handle = match net::spawn_core(core, info, Some(persistence), Role::Leader(Box::new(io))) {

@@ -67,11 +67,10 @@ impl PeerCtx {
 
     /// /zookeeper/config holds this peer's view of the ensemble.
     pub fn init_config_node(&self, tree: &mut crate::tree::DataTree) {
-        tree.init_config_node(
-            &self.verifier.config_string(),
-            self.verifier.version(),
-            self.now().wall_ms,
-        );
+        let config = self.verifier.config_string();
+        tree.init_config_node(&config, self.verifier.version(), self.now().wall_ms);
+        // DataTree.updateWriteStat counts the path's length with the data.
+        crate::quorum::metrics::config_written(crate::proto::special::CONFIG.len() + config.len());
     }
 
     /// Server `sid`'s quorum-port address (its first, with multiAddress).
