@@ -757,10 +757,19 @@ impl Sim {
         node.serving = true;
         let mut proposals = VecDeque::new();
         let mut unacked = VecDeque::new();
-        for t in s.to_log {
-            unacked.push_back(t.header.zxid);
+        let mut acks = Vec::new();
+        for (i, t) in s.to_log.into_iter().enumerate() {
             proposals.push_back(t.clone());
-            self.append(sid, t);
+            if i < s.logged {
+                // Durable since NEWLEADER: acked at once.
+                acks.push(t.header.zxid);
+            } else {
+                unacked.push_back(t.header.zxid);
+                self.append(sid, t);
+            }
+        }
+        for a in acks {
+            self.post_zab(conn, true, Item::Packet(packet::packet(kind::ACK, a, None)));
         }
         self.node(sid).role = Role::Following {
             conn,

@@ -186,6 +186,11 @@ impl LearnerDisk for SimDisk {
         lock(&self.0).cut_after(zxid);
         image::load(snap, zxid, false)
     }
+    fn log_proposals(&mut self, txns: &[Txn]) -> Result<(), String> {
+        // The real one fsyncs before it returns.
+        lock(&self.0).log.extend(txns.iter().cloned());
+        Ok(())
+    }
 }
 
 /// What the simulation hands the parked learner.
