@@ -25,8 +25,10 @@
 //!   leader sent it that txn again.
 //!
 //! After the heal every node comes back up, and within 30 s there must
-//! be one established leader, every node serving, and every node's applied
-//! history the whole committed one.
+//! be one established leader and every node serving with it, with the
+//! whole committed history applied; the only node allowed out is one that
+//! accepted a later epoch than the leader's (it must not follow an older
+//! leader; Java's followers loop the same way until that leader goes).
 //!
 //! `ZAB_SIM_SEED=<n> cargo test --release --lib zab_sim_seeds -- --nocapture`
 //! replays one seed with its trace; `ZAB_SIM_SEEDS=<count>` scales the CI
@@ -1274,18 +1276,48 @@ impl Sim {
         all.then_some((sid, epoch))
     }
 
+    /// After the heal: one established leader, a quorum serving with it,
+    /// each with the whole committed history. A node may stay out only
+    /// if it accepted a later epoch than the leader's (it promised not to
+    /// follow an older leader, and cannot until this one goes: Java's
+    /// followers loop the same way).
     fn final_check(&self) -> Result<(), String> {
-        if self.settled_leader().is_none() {
-            return Err("no settled leader after the heal".into());
-        }
-        for (sid, n) in &self.nodes {
-            if n.applied != self.inv.history {
-                return Err(format!(
-                    "sid {sid} applied {} txns, the committed history has {}",
-                    n.applied.len(),
-                    self.inv.history.len()
-                ));
+        let leader = self.nodes.iter().find_map(|(&sid, n)| match &n.role {
+            Role::Leading(l) if n.up && l.leader.is_established() && !l.leader.is_stopped() => {
+                Some((sid, l.leader.epoch()?))
             }
+            _ => None,
+        });
+        let Some((leader, epoch)) = leader else {
+            return Err("no established leader after the heal".into());
+        };
+        let mut serving = BTreeSet::new();
+        for (&sid, n) in &self.nodes {
+            let with_leader = sid == leader
+                || (n.up
+                    && n.serving
+                    && matches!(&n.role, Role::Following { leader: l, .. } if *l == leader));
+            if with_leader {
+                serving.insert(sid);
+                if n.applied != self.inv.history {
+                    return Err(format!(
+                        "sid {sid} applied {} txns, the committed history has {}",
+                        n.applied.len(),
+                        self.inv.history.len()
+                    ));
+                }
+            } else {
+                let accepted = n.disk.lock().expect("disk").accepted;
+                if accepted <= epoch {
+                    return Err(format!(
+                        "sid {sid} ({}) does not serve with leader {leader} of epoch {epoch}",
+                        n.role.name()
+                    ));
+                }
+            }
+        }
+        if !self.qv.contains_quorum(&serving) {
+            return Err(format!("only {serving:?} serve with leader {leader}"));
         }
         Ok(())
     }
