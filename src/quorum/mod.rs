@@ -15,6 +15,9 @@
 //!   transport, for the quorum peer's main loop.
 //! - `election_sim` (tests only): a seeded simulation of several elections
 //!   on a faulty network.
+//! - `zab_sim` (tests only): a seeded simulation of whole ensembles
+//!   (election, leader, learner sync, broadcast) with crashes, restarts
+//!   and a faulty network, checking ZAB's invariants after every step.
 //!
 //! ZAB (the quorum port):
 //! - [`zab`]: packets, a learner's epoch handshake and sync, and the
@@ -34,3 +37,5 @@ pub mod peer;
 pub mod verifier;
 pub mod vote;
 pub mod zab;
+#[cfg(test)]
+mod zab_sim;

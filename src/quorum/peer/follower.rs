@@ -193,8 +193,13 @@ pub async fn follow(
     for (id, timeout) in synced.sessions {
         core.sessions.add(id, timeout, now.mono_ms);
     }
-    for txn in synced.to_log {
-        core.proposed(txn, !observer);
+    let logged = synced.logged;
+    for (i, txn) in synced.to_log.into_iter().enumerate() {
+        if i < logged {
+            core.proposed_logged(txn, !observer);
+        } else {
+            core.proposed(txn, !observer);
+        }
     }
     for zxid in synced.committed {
         if let Err(why) = core.commit_zxid(zxid, now) {

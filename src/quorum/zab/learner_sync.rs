@@ -40,6 +40,14 @@ pub trait LearnerDisk {
     fn snapshot(&mut self, tree: &DataTree, sessions: &[(i64, i32)]) -> Result<(), String>;
     /// The tree a SNAP stream describes, as of `zxid`.
     fn load(&mut self, snap: Snapshot, zxid: i64) -> Result<(DataTree, Vec<(i64, i32)>), String>;
+    /// At NEWLEADER: the proposals the sync brought, appended to the txn
+    /// log and durable before currentEpoch is written and NEWLEADER acked.
+    /// A learner that acked NEWLEADER counts towards the quorum holding the
+    /// new leader's history; if it crashed with the new currentEpoch and
+    /// without those txns, its vote would beat a server that has them, and
+    /// as leader it would truncate committed txns (ZOOKEEPER-4646; Java
+    /// 3.8.0 and rzk before this acked first, as `zab_sim` seed 335 shows).
+    fn log_proposals(&mut self, txns: &[Txn]) -> Result<(), String>;
 }
 
 /// Where the learner starts from.
@@ -68,6 +76,9 @@ pub struct Synced {
     pub sessions: Vec<(i64, i32)>,
     /// Proposals to log (and ack once durable), in zxid order.
     pub to_log: Vec<Txn>,
+    /// The first `logged` of `to_log` are logged already (at NEWLEADER):
+    /// they are acked at once, not logged again.
+    pub logged: usize,
     /// Zxids of `to_log` the leader has committed, in order: applied once
     /// handed to the core.
     pub committed: Vec<i64>,
@@ -171,6 +182,7 @@ pub fn sync_with_leader(
     let mut committed: Vec<i64> = Vec::new();
     let newleader_zxid = zxid::make(new_epoch, 0);
     let mut seen_newleader = false;
+    let mut logged = 0;
     loop {
         let p = link.recv()?;
         match p.type_ {
@@ -225,11 +237,13 @@ pub fn sync_with_leader(
                     let s: Vec<(i64, i32)> = sessions.iter().map(|(k, v)| (*k, *v)).collect();
                     disk.snapshot(&tree, &s)?;
                 }
+                disk.log_proposals(not_committed.make_contiguous())?;
                 disk.write_current_epoch(new_epoch)?;
                 write_to_log = true;
                 seen_newleader = true;
                 link.synced_timeouts();
                 to_log.extend(not_committed.drain(..));
+                logged = to_log.len();
                 link.send(&packet::packet(kind::ACK, newleader_zxid, None))?;
             }
             kind::UPTODATE => {
@@ -247,9 +261,9 @@ pub fn sync_with_leader(
     }
     // A commit can only be for a proposal we have; the rest is the
     // leader's business (a Java follower would exit here).
-    let logged: std::collections::HashSet<i64> = to_log.iter().map(|t| t.header.zxid).collect();
+    let proposed: std::collections::HashSet<i64> = to_log.iter().map(|t| t.header.zxid).collect();
     committed.retain(|z| {
-        let known = logged.contains(z);
+        let known = proposed.contains(z);
         if !known {
             tracing::warn!("the leader committed 0x{z:x}, which it never proposed to us");
         }
@@ -261,6 +275,7 @@ pub fn sync_with_leader(
         tree,
         sessions: sessions.into_iter().collect(),
         to_log,
+        logged,
         committed,
     })
 }
@@ -328,6 +343,8 @@ mod tests {
         current: Vec<i64>,
         snapshots: usize,
         truncated: Vec<i64>,
+        /// (zxids logged at NEWLEADER, the current epoch then).
+        logged: Vec<(Vec<i64>, Option<i64>)>,
     }
 
     impl LearnerDisk for Disk {
@@ -353,6 +370,11 @@ mod tests {
             let mut t = DataTree::new(false);
             t.last_processed_zxid = zxid;
             Ok((t, vec![(77, 5000)]))
+        }
+        fn log_proposals(&mut self, txns: &[Txn]) -> Result<(), String> {
+            let zxids = txns.iter().map(|t| t.header.zxid).collect();
+            self.logged.push((zxids, self.current.last().copied()));
+            Ok(())
         }
     }
 
@@ -430,6 +452,12 @@ mod tests {
             vec![zxid::make(4, 2), zxid::make(4, 3), zxid::make(e, 1)]
         );
         assert_eq!(s.committed, vec![zxid::make(4, 2), zxid::make(4, 3)]);
+        assert_eq!(
+            disk.logged,
+            vec![(vec![zxid::make(4, 2), zxid::make(4, 3)], None)],
+            "the proposals before NEWLEADER are durable before currentEpoch"
+        );
+        assert_eq!(s.logged, 2, "only the one after NEWLEADER is left to log");
         assert_eq!(disk.accepted, vec![e], "acceptedEpoch before ACKEPOCH");
         assert_eq!(disk.current, vec![e], "currentEpoch at NEWLEADER");
         assert_eq!(disk.snapshots, 0, "no snapshot after a DIFF");

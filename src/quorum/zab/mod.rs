@@ -8,8 +8,13 @@
 //! - [`leader`]: the leader's side (epoch, per-learner sync with the
 //!   DIFF/TRUNC/SNAP choice, broadcast, pings) as a deterministic state
 //!   machine with no I/O.
+//! - `sim_learner` (tests only): the real learner sync run as a coroutine
+//!   for the ensemble simulation (`quorum::zab_sim`), and the simulated
+//!   node's disk.
 
 pub mod leader;
 pub mod learner_sync;
 pub mod packet;
+#[cfg(test)]
+pub mod sim_learner;
 pub mod zxid;

@@ -217,6 +217,18 @@ impl Core {
         self.to_log.push(txn);
     }
 
+    /// A proposal the sync logged already (at NEWLEADER): acked at once,
+    /// applied on its COMMIT, not logged again.
+    pub fn proposed_logged(&mut self, txn: Txn, ack: bool) {
+        let Some(l) = self.learner.as_mut() else {
+            return;
+        };
+        if ack {
+            l.forwards.push(Forward::Ack(txn.header.zxid));
+        }
+        l.proposals.push_back(txn);
+    }
+
     /// The log has made everything up to `zxid` durable: ack it.
     pub(super) fn learner_durable(&mut self, zxid: i64) {
         let Some(l) = self.learner.as_mut() else {

@@ -148,6 +148,10 @@ impl LearnerDisk for Disk {
     fn load(&mut self, snap: Snapshot, zxid: i64) -> Result<(DataTree, Vec<(i64, i32)>), String> {
         image::load(snap, zxid, false)
     }
+    fn log_proposals(&mut self, txns: &[Txn]) -> Result<(), String> {
+        self.log.extend(txns.iter().cloned());
+        Ok(())
+    }
 }
 
 /// Runs the learner `sid` with `log` against the node on connection `peer`.
