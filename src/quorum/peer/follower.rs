@@ -8,11 +8,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::learner_disk::PeerDisk;
-use super::PeerCtx;
+use super::{packet_io, PeerCtx};
 use crate::jute::quorum::QuorumPacket;
 use crate::persist::snapshot::{self, Snapshot};
 use crate::persist::store::Recovered;
@@ -216,7 +215,7 @@ pub async fn follow(
         ctx.max_packet(),
         ctx.sync_timeout(),
     ));
-    let writer = tokio::spawn(write_leader(wr, to_rx));
+    let writer = tokio::spawn(packet_io::write_packets(wr, to_rx));
     let mut info = ctx.info.clone();
     info.mode = if observer { "observer" } else { "follower" }.into();
     info.quorum_size = ctx.verifier.voters().len();
@@ -258,48 +257,15 @@ pub async fn follow(
 /// syncLimit ticks, or a bad packet, ends the link.
 async fn read_leader(
     mut rd: tokio::net::tcp::OwnedReadHalf,
-    mut buf: BytesMut,
+    buf: BytesMut,
     to_core: mpsc::UnboundedSender<Result<QuorumPacket, String>>,
     max_packet: usize,
     timeout: Duration,
 ) {
-    let why = loop {
-        match packet::decode(&mut buf, max_packet) {
-            Ok(Some(p)) => {
-                if to_core.send(Ok(p)).is_err() {
-                    return;
-                }
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => break format!("bad packet from the leader: {e}"),
-        }
-        buf.reserve(64 << 10);
-        match tokio::time::timeout(timeout, rd.read_buf(&mut buf)).await {
-            Err(_) => break format!("no word from the leader in {} ms", timeout.as_millis()),
-            Ok(Ok(0)) => break "the leader closed the connection".into(),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => break format!("reading from the leader: {e}"),
-        }
-    };
-    let _ = to_core.send(Err(why));
-}
-
-/// Writes what the core sends the leader, everything queued in one go.
-async fn write_leader(
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
-) {
-    let mut out = BytesMut::new();
-    while let Some(first) = rx.recv().await {
-        out.extend_from_slice(&first);
-        while let Ok(more) = rx.try_recv() {
-            out.extend_from_slice(&more);
-        }
-        if let Err(e) = wr.write_all(&out).await {
-            tracing::warn!("writing to the leader: {e}");
-            return;
-        }
-        out.clear();
+    let deliver = |p| to_core.send(Ok(p)).is_ok();
+    if let Some(why) =
+        packet_io::read_packets(&mut rd, buf, max_packet, Some(timeout), deliver).await
+    {
+        let _ = to_core.send(Err(format!("the leader's link: {why}")));
     }
 }

@@ -8,12 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::PeerCtx;
+use super::{packet_io, PeerCtx};
 use crate::fasthash::HashMap;
 use crate::jute::quorum::QuorumPacket;
 use crate::persist::store::Recovered;
@@ -324,7 +323,7 @@ async fn accept_learners(
         let peer = next.fetch_add(1, Ordering::Relaxed);
         let (rd, wr) = stream.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_learner(wr, out_rx));
+        tokio::spawn(packet_io::write_packets(wr, out_rx));
         // The reader announces the connection itself, so that the core
         // hears of it before any of its packets.
         let (handle_tx, handle_rx) = tokio::sync::oneshot::channel();
@@ -358,46 +357,12 @@ async fn read_learner(
     if events.send(announce(handle)).is_err() {
         return;
     }
-    let mut buf = BytesMut::with_capacity(64 << 10);
-    let why = loop {
-        match packet::decode(&mut buf, max_packet) {
-            Ok(Some(p)) => {
-                if events.send(PeerEvent::Packet(peer, p)).is_err() {
-                    return;
-                }
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => break format!("bad packet: {e}"),
-        }
-        buf.reserve(64 << 10);
-        match rd.read_buf(&mut buf).await {
-            Ok(0) => break "the learner closed the connection".to_owned(),
-            Ok(_) => {}
-            Err(e) => break format!("read: {e}"),
-        }
-    };
-    let _ = events.send(PeerEvent::Closed(peer, why));
-}
-
-/// Writes a learner's packets, everything queued in one go; the
-/// connection closes once the core lets go of its sender.
-async fn write_learner(
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
-) {
-    let mut out = BytesMut::new();
-    while let Some(first) = rx.recv().await {
-        out.extend_from_slice(&first);
-        while let Ok(more) = rx.try_recv() {
-            out.extend_from_slice(&more);
-        }
-        if wr.write_all(&out).await.is_err() {
-            return;
-        }
-        out.clear();
+    let deliver = |p| events.send(PeerEvent::Packet(peer, p)).is_ok();
+    if let Some(why) =
+        packet_io::read_packets(&mut rd, BytesMut::new(), max_packet, None, deliver).await
+    {
+        let _ = events.send(PeerEvent::Closed(peer, why));
     }
-    let _ = wr.shutdown().await;
 }
 
 /// Leads until the leader gives up (or cannot start); returns why.

@@ -7,10 +7,12 @@
 //! - [`leading`]: leading: the quorum port and the ZAB leader beside the
 //!   core.
 //! - [`learner_disk`]: what a learner's sync does to the disk.
+//! - [`packet_io`]: reading and writing quorum packets on a socket.
 
 pub mod follower;
 pub mod leading;
 pub mod learner_disk;
+pub mod packet_io;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
