@@ -979,3 +979,79 @@ fn set_watches_replies_echo_the_request_xid() {
     let r = c.call_xid(6, op::SET_WATCHES2, &sw2).unwrap();
     assert_eq!((r.header.xid, r.err()), (6, 0));
 }
+
+/// Reads are answered by the connections, on any runtime thread, while
+/// the core applies writes: the two ordering rules of a single-threaded
+/// server must still hold under a race. (1) A reply that shows a change
+/// comes after the event of the watch that change fired. (2) A read that
+/// set a watch and saw the old data gets the event later.
+#[test]
+fn watch_events_and_reads_keep_their_order_under_concurrent_writes() {
+    let s = TestServer::start();
+    let mut setup = s.client();
+    setup.create("/race", b"0", open(), 0).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let mut c = s.client();
+        std::thread::spawn(move || {
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 20_000 {
+                c.set_data("/race", &n.to_be_bytes(), -1).unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut w = s.client();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut rounds = 0;
+    let mut raced = 0;
+    while rounds < 2000 && std::time::Instant::now() < deadline {
+        rounds += 1;
+        w.events.clear();
+        let (_, watched) = w.get_data("/race", true).unwrap();
+        // Rule (2): the watch was set on `watched`; any later version
+        // must have fired it. Rule (1): seeing a later version in a reply
+        // means the event came first.
+        let mut fired = !w.events.is_empty();
+        assert!(!fired, "no event can precede the reply that set the watch");
+        for _ in 0..50 {
+            let (_, now) = w.get_data("/race", false).unwrap();
+            fired |= !w.events.is_empty();
+            if now.version > watched.version {
+                assert!(
+                    fired,
+                    "round {rounds}: a reply shows version {} after the watch on version {}, \
+                     before its event",
+                    now.version, watched.version
+                );
+                raced += 1;
+                break;
+            }
+        }
+        if !fired {
+            // The writer may not have moved yet: wait for the event.
+            w.set_read_timeout(Duration::from_secs(10)).unwrap();
+            let ev = w
+                .next_event()
+                .expect("the watch fires once the data changes");
+            assert_eq!(ev.type_, event::NODE_DATA_CHANGED);
+            w.set_read_timeout(Duration::from_secs(30)).unwrap();
+        }
+        let ev = w.events.pop_front();
+        if let Some(ev) = ev {
+            assert_eq!(
+                (ev.type_, ev.path.as_str()),
+                (event::NODE_DATA_CHANGED, "/race")
+            );
+        }
+        assert!(w.events.is_empty(), "a one-shot watch fires once");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let writes = writer.join().unwrap();
+    assert!(
+        writes > 0 && raced > 0,
+        "the race was run ({writes} writes, {raced} races)"
+    );
+}

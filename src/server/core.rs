@@ -1,46 +1,48 @@
 //! The server core: sessions, connections as the core sees them, the write
-//! pipeline (prep -> log -> apply) and the read path, with no I/O.
+//! pipeline (prep -> log -> apply) and the reads that wait behind writes,
+//! with no I/O.
 //!
 //! The network layer feeds it frames with `connect`/`request` and drains
-//! `take_output` for frames to send and connections to close. The core is
-//! single-threaded and owns all state, so no lock is ever held across I/O;
-//! every request of a connection is answered in arrival order, and a watch
-//! event is queued the moment its transaction is applied, so it always
-//! precedes the reply to any later request that could observe the change.
+//! `take_output` for frames to send and connections to close, then calls
+//! `after_dispatch`. The core runs on one task; the committed state it
+//! applies to (`Db`: tree and watches) is shared with the connection
+//! tasks, which answer most reads themselves (see `server::conn`). Every
+//! request of a connection is answered in arrival order, and a watch event
+//! is queued the moment its transaction is applied, so it always precedes
+//! the reply to any later request that could observe the change.
 //!
 //! Writes: `request` preps a transaction (next zxid) and queues it for the
 //! log stage (`take_log`); once the log stage has made it durable it calls
 //! `durable`, which applies transactions in zxid order, fires watches and
-//! replies. Reads answer at once from the applied tree, unless the same
-//! connection has an unfinished write before them, in which case they wait
-//! for it. Standalone is a quorum of one; a ZAB follower will feed the
-//! leader's committed proposals through the same `durable` path.
+//! replies. A read that reaches the core answers at once from the applied
+//! tree, unless the same connection has an unfinished write before it, in
+//! which case it waits for it. Standalone is a quorum of one; the leader
+//! applies what a quorum acked (`leader.rs`), a learner what the leader
+//! commits (`learner.rs`), all through the same apply path (`commit`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLockReadGuard};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::acl;
-use crate::jute::data::{ClientInfo, Id, ACL};
+use crate::jute::data::Id;
 use crate::jute::proto::{
-    AddWatchRequest, AuthPacket, CheckWatchesRequest, ConnectRequest, ConnectResponse,
-    Create2Response, CreateResponse, ErrorResponse, ExistsRequest, ExistsResponse, GetACLRequest,
-    GetACLResponse, GetAllChildrenNumberRequest, GetAllChildrenNumberResponse, GetChildren2Request,
-    GetChildren2Response, GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse,
-    GetEphemeralsRequest, GetEphemeralsResponse, MultiHeader, ReplyHeader, RequestHeader,
-    SetACLResponse, SetDataResponse, SetSASLResponse, SetWatches, SetWatches2, SyncRequest,
-    SyncResponse, WatcherEvent, WhoAmIResponse,
+    AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, SetSASLResponse,
 };
 use crate::jute::txn::{CreateSessionTxn, TxnDigest, TxnHeader};
 use crate::jute::{JuteField, Reader};
-use crate::proto::{add_watch_mode, event, op, owner, perms, state, watcher_type, xid, ErrorCode};
-use crate::server::prep::{parse_multi_ops, MultiOp, Pending, Prep};
+use crate::proto::{op, owner, perms, xid, ErrorCode};
+use crate::server::conn::{op_abbrev, ConnShared, ConnStats};
+use crate::server::db::Db;
+use crate::server::prep::{Pending, Prep};
+use crate::server::reads::{is_read, Read};
+use crate::server::reply::{event_frame, frame, reply_frame, reply_lop, write_reply, Body};
 use crate::session::{self, SessionTracker};
-use crate::tree::{Change, DataTree, TxnResult};
+use crate::tree::{DataTree, TxnResult};
 use crate::txn::{Txn, TxnBody};
-use crate::watch::{ConnId, Fired, Mode, WatchManager};
+use crate::watch::{ConnId, Fired};
 
 /// What the core needs from the configuration.
 #[derive(Debug, Clone)]
@@ -87,32 +89,6 @@ pub enum Outbound {
     Close,
 }
 
-/// Per-connection statistics, for `cons` and `stat`.
-#[derive(Debug, Clone, Default)]
-pub struct ConnStats {
-    pub packets_received: u64,
-    pub packets_sent: u64,
-    pub last_cxid: i32,
-    pub last_zxid: i64,
-    pub last_op: &'static str,
-    pub established_ms: i64,
-    /// Monotonic ms of the last response (Java's lresp).
-    pub last_response_ms: i64,
-}
-
-impl ConnStats {
-    /// Java's ServerCnxn.updateStatsForResponse. The core answers
-    /// synchronously, so request latency is always 0 and not tracked.
-    fn responded(&mut self, cxid: i32, zxid: i64, op: &'static str, now_ms: i64) {
-        if cxid >= 0 {
-            self.last_cxid = cxid;
-        }
-        self.last_zxid = zxid;
-        self.last_op = op;
-        self.last_response_ms = now_ms;
-    }
-}
-
 #[derive(Debug)]
 pub struct Conn {
     pub remote: SocketAddr,
@@ -125,11 +101,15 @@ pub struct Conn {
     pub sent_read_only: bool,
     /// Closed by the server; further frames are ignored.
     pub closing: bool,
-    pub stats: ConnStats,
+    /// What the connection's task sees of it (its stats too).
+    pub shared: Arc<ConnShared>,
     /// Requests waiting their turn: a connection's replies go out in the
     /// order its requests came in, so a read that follows a write waits
     /// until that write is durable and applied.
     queue: VecDeque<Queued>,
+    /// Requests handled here and not yet reported answered to the
+    /// connection's task (`after_dispatch`).
+    handled: usize,
 }
 
 /// A connection's request waiting its turn.
@@ -168,8 +148,6 @@ struct InFlight {
 /// Server-wide counters, for `stat`, `srvr` and `mntr`.
 #[derive(Debug, Clone, Default)]
 pub struct ServerStats {
-    pub packets_received: u64,
-    pub packets_sent: u64,
     /// Txn log fsyncs so far, and their time.
     pub fsync_count: u64,
     pub fsync_total_us: u64,
@@ -182,9 +160,9 @@ pub struct ServerStats {
 
 pub struct Core {
     pub cfg: CoreConfig,
-    pub tree: DataTree,
+    /// The committed state: tree and watches, read by every connection.
+    db: Arc<Db>,
     pub sessions: SessionTracker,
-    pub watches: WatchManager,
     pending: Pending,
     pub conns: BTreeMap<ConnId, Conn>,
     session_conn: HashMap<i64, ConnId>,
@@ -205,33 +183,11 @@ pub struct Core {
     /// On a ZAB leader: prepared txns apply once a quorum has logged them
     /// (`committed`), not once they are durable here.
     leading: bool,
-}
-
-/// Frames a reply: length, header, optional body.
-fn frame(hdr: &ReplyHeader, body: impl FnOnce(&mut BytesMut)) -> Bytes {
-    let mut w = BytesMut::with_capacity(64);
-    w.put_i32(0);
-    hdr.write(&mut w);
-    body(&mut w);
-    let len = (w.len() - 4) as i32;
-    w[..4].copy_from_slice(&len.to_be_bytes());
-    w.freeze()
-}
-
-fn read<T: JuteField>(r: &mut Reader) -> Result<T, ErrorCode> {
-    T::read(r).map_err(|_| ErrorCode::MarshallingError)
-}
-
-/// A reply body, built by the read and write paths.
-enum Body {
-    None,
-    Bytes(Bytes),
-}
-
-impl Body {
-    fn of<T: JuteField>(rec: &T) -> Body {
-        Body::Bytes(crate::jute::encode(rec))
-    }
+    /// Connections whose requests may all be answered now (checked, and
+    /// told, in `after_dispatch`).
+    maybe_idle: Vec<ConnId>,
+    /// Connections with events made this turn.
+    evented: Vec<ConnId>,
 }
 
 impl Core {
@@ -242,8 +198,7 @@ impl Core {
             last_zxid: tree.last_processed_zxid,
             next_container_check: now.mono_ms + cfg.container_check_interval_ms,
             cfg,
-            tree,
-            watches: WatchManager::new(),
+            db: Arc::new(Db::new(tree)),
             pending: Pending::default(),
             conns: BTreeMap::new(),
             session_conn: HashMap::new(),
@@ -254,7 +209,20 @@ impl Core {
             to_log: Vec::new(),
             learner: None,
             leading: false,
+            maybe_idle: Vec::new(),
+            evented: Vec::new(),
         }
+    }
+
+    /// The committed state, as the connections share it.
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
+    }
+
+    /// The applied tree (read-locked: the core is its only writer, so
+    /// this never waits on one).
+    pub fn tree(&self) -> RwLockReadGuard<'_, DataTree> {
+        self.db.tree()
     }
 
     /// The core of a learner: writes go to the leader (see `learner`).
@@ -332,8 +300,8 @@ impl Core {
                 Origin::Connect { conn } => {
                     tracing::info!("established session 0x{session:x}");
                     let last = self.last_zxid();
-                    if let Some(c) = self.conns.get_mut(&conn) {
-                        c.stats.responded(0, last, "SESS", now.mono_ms);
+                    if let Some(c) = self.conns.get(&conn) {
+                        c.shared.stats().responded(0, last, "SESS", now.mono_ms);
                     }
                     self.finish_connect(conn, true);
                     self.finished_write(conn, txn_zxid);
@@ -364,6 +332,7 @@ impl Core {
     /// Runs the reads at the head of a connection's queue, up to its next
     /// unfinished write.
     fn run_queued_reads(&mut self, conn: ConnId) {
+        self.maybe_idle.push(conn);
         loop {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return;
@@ -394,14 +363,33 @@ impl Core {
         std::mem::take(&mut self.out)
     }
 
+    /// The output of `take_output` is with the connections: tell them
+    /// which of their requests are answered and that their events are out,
+    /// so that they may answer reads themselves again.
+    pub fn after_dispatch(&mut self) {
+        for conn in self.evented.drain(..) {
+            if let Some(c) = self.conns.get(&conn) {
+                c.shared.events_sent();
+            }
+        }
+        for conn in self.maybe_idle.drain(..) {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                if c.queue.is_empty() && c.handled > 0 {
+                    c.shared.answered(c.handled);
+                    c.handled = 0;
+                }
+            }
+        }
+    }
+
     pub fn last_zxid(&self) -> i64 {
-        self.tree.last_processed_zxid
+        self.tree().last_processed_zxid
     }
 
     fn send(&mut self, conn: ConnId, f: Bytes) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.stats.packets_sent += 1;
-            self.stats.packets_sent += 1;
+            c.shared.stats().packets_sent += 1;
+            self.db.count_sent();
             self.out.push((conn, Outbound::Frame(f)));
         }
     }
@@ -410,6 +398,7 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             if !c.closing {
                 c.closing = true;
+                c.shared.core_only();
                 self.out.push((conn, Outbound::Close));
             }
         }
@@ -423,6 +412,18 @@ impl Core {
     // ---- connections -----------------------------------------------------
 
     pub fn open(&mut self, conn: ConnId, remote: SocketAddr, now: Now) {
+        self.open_shared(conn, remote, Arc::new(new_shared(remote, now)), now);
+    }
+
+    /// A new connection, sharing `shared` with its task (made by
+    /// `new_shared`).
+    pub fn open_shared(
+        &mut self,
+        conn: ConnId,
+        remote: SocketAddr,
+        shared: Arc<ConnShared>,
+        _now: Now,
+    ) {
         let ip = remote.ip().to_string();
         self.conns.insert(
             conn,
@@ -433,14 +434,9 @@ impl Core {
                 auth: Arc::new(vec![acl::id("ip", &ip)]),
                 sent_read_only: false,
                 closing: false,
+                shared,
                 queue: VecDeque::new(),
-                stats: ConnStats {
-                    established_ms: now.wall_ms,
-                    last_op: "NA",
-                    last_cxid: -1,
-                    last_zxid: -1,
-                    ..Default::default()
-                },
+                handled: 0,
             },
         );
     }
@@ -453,7 +449,7 @@ impl Core {
                 self.session_conn.remove(&c.session);
             }
         }
-        self.watches.remove_conn(conn);
+        self.db.watches().remove_conn(conn);
     }
 
     /// Is the connection past its handshake?
@@ -463,6 +459,7 @@ impl Core {
 
     /// The handshake: a ConnectRequest, possibly followed by readOnly.
     pub fn connect(&mut self, conn: ConnId, frame_body: Bytes, now: Now) {
+        self.handled(conn);
         if !self.accepting(conn) {
             return;
         }
@@ -473,17 +470,17 @@ impl Core {
             return;
         };
         let read_only = r.read_trailing_bool();
-        self.stats.packets_received += 1;
+        self.db.count_received();
         if let Some(c) = self.conns.get_mut(&conn) {
             c.sent_read_only = read_only.is_some();
-            c.stats.packets_received += 1;
+            c.shared.stats().packets_received += 1;
         }
-        if req.last_zxid_seen > self.tree.last_processed_zxid {
+        let ours = self.last_zxid();
+        if req.last_zxid_seen > ours {
             tracing::info!(
                 conn,
-                "refusing session: client has seen zxid 0x{:x}, ours is 0x{:x}",
+                "refusing session: client has seen zxid 0x{:x}, ours is 0x{ours:x}",
                 req.last_zxid_seen,
-                self.tree.last_processed_zxid
             );
             self.close(conn);
             return;
@@ -548,7 +545,7 @@ impl Core {
             body: TxnBody::CreateSession(CreateSessionTxn { time_out: timeout }),
             digest: Some(TxnDigest {
                 version: crate::persist::digest::DIGEST_VERSION,
-                tree_digest: self.pending.digest_or(self.tree.digest()),
+                tree_digest: self.pending.digest_or(self.db.tree().digest()),
             }),
         }
     }
@@ -582,9 +579,20 @@ impl Core {
         }
         let len = (w.len() - 4) as i32;
         w[..4].copy_from_slice(&len.to_be_bytes());
+        if valid {
+            c.shared.set_session(c.session);
+        }
         self.send(conn, w.freeze());
         if !valid {
             self.close(conn);
+        }
+    }
+
+    /// A frame of `conn` reached the core.
+    fn handled(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.handled += 1;
+            self.maybe_idle.push(conn);
         }
     }
 
@@ -592,6 +600,7 @@ impl Core {
 
     /// One request frame (after the handshake).
     pub fn request(&mut self, conn: ConnId, frame_body: Bytes, now: Now) {
+        self.handled(conn);
         if !self.accepting(conn) {
             return;
         }
@@ -606,8 +615,8 @@ impl Core {
         };
         let session = c.session;
         let timeout = c.timeout_ms;
-        c.stats.packets_received += 1;
-        self.stats.packets_received += 1;
+        c.shared.stats().packets_received += 1;
+        self.db.count_received();
         let body = r.rest();
 
         match h.type_ {
@@ -649,22 +658,7 @@ impl Core {
                 whole.extend_from_slice(&body);
                 self.write(conn, session, h, whole.freeze(), now)
             }
-            op::PING
-            | op::EXISTS
-            | op::GET_DATA
-            | op::GET_ACL
-            | op::GET_CHILDREN
-            | op::GET_CHILDREN2
-            | op::GET_ALL_CHILDREN_NUMBER
-            | op::SYNC
-            | op::SET_WATCHES
-            | op::SET_WATCHES2
-            | op::CHECK_WATCHES
-            | op::REMOVE_WATCHES
-            | op::GET_EPHEMERALS
-            | op::MULTI_READ
-            | op::ADD_WATCH
-            | op::WHO_AM_I => {
+            t if t == op::PING || is_read(t) => {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
@@ -689,16 +683,12 @@ impl Core {
 
     fn reply(&mut self, conn: ConnId, xid: i32, err: i32, body: Body, type_: i32, now_ms: i64) {
         let zxid = self.last_zxid();
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.stats.responded(xid, zxid, op_abbrev(type_), now_ms);
+        if let Some(c) = self.conns.get(&conn) {
+            c.shared
+                .stats()
+                .responded(xid, zxid, op_abbrev(type_), now_ms);
         }
-        let hdr = ReplyHeader { xid, zxid, err };
-        let f = frame(&hdr, |w| {
-            if let Body::Bytes(b) = body {
-                w.put_slice(&b);
-            }
-        });
-        self.send(conn, f);
+        self.send(conn, reply_frame(xid, zxid, err, body));
     }
 
     fn auth(&mut self, conn: ConnId, xid: i32, body: Bytes) {
@@ -725,6 +715,7 @@ impl Core {
                             Arc::make_mut(&mut c.auth).push(id);
                         }
                     }
+                    c.shared.set_auth(c.auth.clone());
                 }
                 let hdr = ReplyHeader {
                     xid,
@@ -755,15 +746,31 @@ impl Core {
     /// where a ZAB follower will hand in the leader's committed proposals.
     pub fn commit(&mut self, txn: Txn) -> TxnResult {
         let mut changes = Vec::new();
-        let rc = self.tree.apply(&txn, &mut changes);
+        let mut fired = Vec::new();
+        let (rc, digest) = {
+            let mut tree = self.db.tree_mut();
+            let rc = tree.apply(&txn, &mut changes);
+            // The events are made, and counted against their connections,
+            // before any reader can see the change (see `server::conn`).
+            let mut watches = self.db.watches();
+            for ch in &changes {
+                watches.on_change(ch, &mut fired);
+            }
+            for f in &fired {
+                if let Some(c) = self.conns.get(&f.conn) {
+                    c.shared.event_made();
+                }
+            }
+            (rc, tree.digest())
+        };
+        self.evented.extend(fired.iter().map(|f| f.conn));
         if let Some(d) = &txn.digest {
-            if d.tree_digest != self.tree.digest() {
+            if d.tree_digest != digest {
                 self.stats.digest_mismatches += 1;
                 tracing::error!(
-                    "digest mismatch at zxid 0x{:x}: prepared {}, tree {}",
+                    "digest mismatch at zxid 0x{:x}: prepared {}, tree {digest}",
                     txn.header.zxid,
                     d.tree_digest,
-                    self.tree.digest()
                 );
             }
         }
@@ -779,18 +786,10 @@ impl Core {
                 }
             }
         }
-        self.fire(&changes);
-        rc
-    }
-
-    fn fire(&mut self, changes: &[Change]) {
-        let mut fired = Vec::new();
-        for ch in changes {
-            self.watches.on_change(ch, &mut fired);
-        }
         for f in fired {
             self.notify(f);
         }
+        rc
     }
 
     fn notify(&mut self, f: Fired) {
@@ -804,17 +803,7 @@ impl Core {
                 return;
             }
         }
-        let hdr = ReplyHeader {
-            xid: xid::NOTIFICATION,
-            zxid: -1,
-            err: 0,
-        };
-        let ev = WatcherEvent {
-            type_: f.type_,
-            state: state::SYNC_CONNECTED,
-            path: f.path,
-        };
-        self.send(f.conn, frame(&hdr, |w| ev.write(w)));
+        self.send(f.conn, event_frame(&f));
     }
 
     fn write(&mut self, conn: ConnId, session: i64, h: RequestHeader, body: Bytes, now: Now) {
@@ -825,13 +814,16 @@ impl Core {
             .map(|c| c.auth.clone())
             .unwrap_or_default();
         let auth: &[Id] = &auth;
-        let txn = Prep {
-            tree: &self.tree,
-            pending: &mut self.pending,
-            sessions: &mut self.sessions,
-            extended_types: self.cfg.extended_types,
-        }
-        .prep(session, h.xid, h.type_, body, auth, zxid, now.wall_ms);
+        let txn = {
+            let tree = self.db.tree();
+            Prep {
+                tree: &tree,
+                pending: &mut self.pending,
+                sessions: &mut self.sessions,
+                extended_types: self.cfg.extended_types,
+            }
+            .prep(session, h.xid, h.type_, body, auth, zxid, now.wall_ms)
+        };
         let origin = Origin::Request {
             conn,
             xid: h.xid,
@@ -848,336 +840,56 @@ impl Core {
                 zxid: self.last_zxid(),
                 err: 0,
             };
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.stats.responded(xid::PING, hdr.zxid, "PING", at.mono_ms);
+            if let Some(c) = self.conns.get(&conn) {
+                c.shared
+                    .stats()
+                    .responded(xid::PING, hdr.zxid, "PING", at.mono_ms);
             }
             self.send(conn, frame(&hdr, |_| {}));
             return;
         }
-        let session = self.conns.get(&conn).map_or(0, |c| c.session);
-        let (err, body) = match self.read_op(conn, session, h.type_, body) {
-            Ok(b) => (0, b),
-            Err(e) => (e.code(), Body::None),
+        let Some(c) = self.conns.get(&conn) else {
+            return;
         };
-        // Every reply echoes its request's xid, setWatches' too (Java 3.8
-        // clients send it with an ordinary xid and check it comes back).
-        self.reply(conn, h.xid, err, body, h.type_, at.mono_ms);
-    }
-
-    // ---- reads -----------------------------------------------------------
-
-    fn node_acl_check(&self, path: &str, perm: i32, auth: &[Id]) -> Result<(), ErrorCode> {
-        let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        acl::check(&n.acl, perm, auth)
-    }
-
-    fn get_data(
-        &mut self,
-        conn: ConnId,
-        path: &str,
-        watch: bool,
-        auth: &[Id],
-    ) -> Result<GetDataResponse, ErrorCode> {
-        self.node_acl_check(path, perms::READ, auth)?;
-        let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        let rsp = GetDataResponse {
-            data: n.data.clone(),
-            stat: self.tree.client_stat(n),
+        let (session, auth) = (c.session, c.auth.clone());
+        let ((err, body), fired) = {
+            let tree = self.db.tree();
+            let mut read = Read {
+                tree: &tree,
+                watches: self.db.watches_lazy(),
+                conn,
+                session,
+                auth: &auth,
+                fired: Vec::new(),
+            };
+            let res = match read.read_op(h.type_, body) {
+                Ok(b) => (0, b),
+                Err(e) => (e.code(), Body::None),
+            };
+            (res, std::mem::take(&mut read.fired))
         };
-        if watch {
-            self.watches.data.add(path, conn, Mode::Standard);
-        }
-        Ok(rsp)
-    }
-
-    fn get_children(
-        &mut self,
-        conn: ConnId,
-        path: &str,
-        watch: bool,
-        auth: &[Id],
-    ) -> Result<(Vec<String>, crate::jute::data::Stat), ErrorCode> {
-        self.node_acl_check(path, perms::READ, auth)?;
-        let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        let children = n
-            .children
-            .iteration_order()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        let stat = self.tree.client_stat(n);
-        if watch {
-            self.watches.child.add(path, conn, Mode::Standard);
-        }
-        Ok((children, stat))
-    }
-
-    fn read_op(
-        &mut self,
-        conn: ConnId,
-        session: i64,
-        type_: i32,
-        body: Bytes,
-    ) -> Result<Body, ErrorCode> {
-        let mut r = Reader::new(body);
-        let auth = self
-            .conns
-            .get(&conn)
-            .map(|c| c.auth.clone())
-            .unwrap_or_default();
-        let auth: &[Id] = &auth;
-        match type_ {
-            op::EXISTS => {
-                let q: ExistsRequest = read(&mut r)?;
-                if q.path.contains('\0') {
-                    return Err(ErrorCode::BadArguments);
-                }
-                if q.watch {
-                    self.watches.data.add(&q.path, conn, Mode::Standard);
-                }
-                let stat = self.tree.stat(&q.path).ok_or(ErrorCode::NoNode)?;
-                Ok(Body::of(&ExistsResponse { stat }))
-            }
-            op::GET_DATA => {
-                let q: GetDataRequest = read(&mut r)?;
-                Ok(Body::of(&self.get_data(conn, &q.path, q.watch, auth)?))
-            }
-            op::GET_CHILDREN => {
-                let q: GetChildrenRequest = read(&mut r)?;
-                let (children, _) = self.get_children(conn, &q.path, q.watch, auth)?;
-                Ok(Body::of(&GetChildrenResponse { children }))
-            }
-            op::GET_CHILDREN2 => {
-                let q: GetChildren2Request = read(&mut r)?;
-                let (children, stat) = self.get_children(conn, &q.path, q.watch, auth)?;
-                Ok(Body::of(&GetChildren2Response { children, stat }))
-            }
-            op::GET_ALL_CHILDREN_NUMBER => {
-                let q: GetAllChildrenNumberRequest = read(&mut r)?;
-                self.node_acl_check(&q.path, perms::READ, auth)?;
-                let total_number = self.tree.all_children_number(&q.path);
-                Ok(Body::of(&GetAllChildrenNumberResponse { total_number }))
-            }
-            op::GET_ACL => {
-                let q: GetACLRequest = read(&mut r)?;
-                self.node_acl_check(&q.path, perms::READ | perms::ADMIN, auth)?;
-                let n = self.tree.get(&q.path).ok_or(ErrorCode::NoNode)?;
-                let stat = self.tree.client_stat(n);
-                let mut acl: Vec<ACL> = n.acl.to_vec();
-                // Without ADMIN, digest hashes are hidden.
-                if acl::check(&n.acl, perms::ADMIN, auth).is_err() {
-                    for a in acl.iter_mut().filter(|a| a.id.scheme == "digest") {
-                        let user = a.id.id.split(':').next().unwrap_or("").to_owned();
-                        a.id.id = format!("{user}:x");
-                    }
-                }
-                Ok(Body::of(&GetACLResponse { acl, stat }))
-            }
-            op::SYNC => {
-                let q: SyncRequest = read(&mut r)?;
-                Ok(Body::of(&SyncResponse { path: q.path }))
-            }
-            op::SET_WATCHES => {
-                let q: SetWatches = read(&mut r)?;
-                self.set_watches(
-                    conn,
-                    q.relative_zxid,
-                    &q.data_watches,
-                    &q.exist_watches,
-                    &q.child_watches,
-                    &[],
-                    &[],
-                );
-                Ok(Body::None)
-            }
-            op::SET_WATCHES2 => {
-                let q: SetWatches2 = read(&mut r)?;
-                self.set_watches(
-                    conn,
-                    q.relative_zxid,
-                    &q.data_watches,
-                    &q.exist_watches,
-                    &q.child_watches,
-                    &q.persistent_watches,
-                    &q.persistent_recursive_watches,
-                );
-                Ok(Body::None)
-            }
-            op::ADD_WATCH => {
-                let q: AddWatchRequest = read(&mut r)?;
-                let recursive = match q.mode {
-                    add_watch_mode::PERSISTENT => false,
-                    add_watch_mode::PERSISTENT_RECURSIVE => true,
-                    _ => return Err(ErrorCode::MarshallingError),
-                };
-                self.watches.add_persistent(&q.path, conn, recursive);
-                Ok(Body::of(&ErrorResponse { err: 0 }))
-            }
-            op::CHECK_WATCHES | op::REMOVE_WATCHES => {
-                let q: CheckWatchesRequest = read(&mut r)?;
-                let (data, child) = match q.type_ {
-                    watcher_type::CHILDREN => (false, true),
-                    watcher_type::DATA => (true, false),
-                    watcher_type::ANY => (true, true),
-                    _ => return Err(ErrorCode::MarshallingError),
-                };
-                let found = if type_ == op::CHECK_WATCHES {
-                    let bad = |_| ErrorCode::MarshallingError;
-                    let in_child =
-                        child && self.watches.child.contains(&q.path, conn).map_err(bad)?;
-                    let in_data = data && self.watches.data.contains(&q.path, conn).map_err(bad)?;
-                    in_child | in_data
-                } else {
-                    (child && self.watches.child.remove(&q.path, conn))
-                        | (data && self.watches.data.remove(&q.path, conn))
-                };
-                if found {
-                    Ok(Body::None)
-                } else {
-                    Err(ErrorCode::NoWatcher)
-                }
-            }
-            op::GET_EPHEMERALS => {
-                let q: GetEphemeralsRequest = read(&mut r)?;
-                let prefix = q.prefix_path.trim();
-                let all = self.tree.ephemerals(session);
-                let ephemerals = if prefix.is_empty() || prefix == "/" {
-                    all
-                } else {
-                    all.into_iter()
-                        .filter(|p| p.starts_with(&q.prefix_path))
-                        .collect()
-                };
-                Ok(Body::of(&GetEphemeralsResponse { ephemerals }))
-            }
-            op::WHO_AM_I => {
-                let client_info = acl::in_java_set_order(auth)
-                    .iter()
-                    .map(|id| ClientInfo {
-                        auth_scheme: id.scheme.clone(),
-                        user: acl::user_name(id),
-                    })
-                    .collect();
-                Ok(Body::of(&WhoAmIResponse { client_info }))
-            }
-            op::MULTI_READ => {
-                let ops = parse_multi_ops(&mut r, true)?;
-                let mut w = BytesMut::new();
-                for o in ops {
-                    let res = match &o {
-                        MultiOp::GetChildren(p) => {
-                            self.get_children(conn, p, false, auth)
-                                .map(|(children, _)| {
-                                    let mut b = BytesMut::new();
-                                    GetChildrenResponse { children }.write(&mut b);
-                                    (op::GET_CHILDREN, b)
-                                })
-                        }
-                        MultiOp::GetData(p) => self.get_data(conn, p, false, auth).map(|d| {
-                            let mut b = BytesMut::new();
-                            d.write(&mut b);
-                            (op::GET_DATA, b)
-                        }),
-                        _ => Err(ErrorCode::MarshallingError),
-                    };
-                    match res {
-                        Ok((t, b)) => {
-                            MultiHeader {
-                                type_: t,
-                                done: false,
-                                err: 0,
-                            }
-                            .write(&mut w);
-                            w.put_slice(&b);
-                        }
-                        Err(e) => {
-                            MultiHeader {
-                                type_: op::ERROR,
-                                done: false,
-                                err: e.code(),
-                            }
-                            .write(&mut w);
-                            ErrorResponse { err: e.code() }.write(&mut w);
-                        }
-                    }
-                }
-                MultiHeader {
-                    type_: -1,
-                    done: true,
-                    err: -1,
-                }
-                .write(&mut w);
-                Ok(Body::Bytes(w.freeze()))
-            }
-            _ => Err(ErrorCode::Unimplemented),
-        }
-    }
-
-    /// Re-registers a reconnected client's watches, firing at once those
-    /// whose condition changed after `rel_zxid`.
-    #[allow(clippy::too_many_arguments)]
-    fn set_watches(
-        &mut self,
-        conn: ConnId,
-        rel_zxid: i64,
-        data: &[String],
-        exist: &[String],
-        child: &[String],
-        persistent: &[String],
-        recursive: &[String],
-    ) {
-        let mut fired = Vec::new();
-        // Events set off by setWatches are not filtered by ACL (Java's neither).
-        let ev = |type_, path: &String| Fired {
-            conn,
-            type_,
-            path: path.clone(),
-            acl: None,
-        };
-        for p in data {
-            match self.tree.get(p) {
-                None => fired.push(ev(event::NODE_DELETED, p)),
-                Some(n) if n.stat.mzxid > rel_zxid => fired.push(ev(event::NODE_DATA_CHANGED, p)),
-                Some(_) => self.watches.data.add(p, conn, Mode::Standard),
-            }
-        }
-        for p in exist {
-            if self.tree.get(p).is_some() {
-                fired.push(ev(event::NODE_CREATED, p));
-            } else {
-                self.watches.data.add(p, conn, Mode::Standard);
-            }
-        }
-        for p in child {
-            match self.tree.get(p) {
-                None => fired.push(ev(event::NODE_DELETED, p)),
-                Some(n) if n.stat.pzxid > rel_zxid => {
-                    fired.push(ev(event::NODE_CHILDREN_CHANGED, p))
-                }
-                Some(_) => self.watches.child.add(p, conn, Mode::Standard),
-            }
-        }
-        for p in persistent {
-            self.watches.add_persistent(p, conn, false);
-        }
-        for p in recursive {
-            self.watches.add_persistent(p, conn, true);
-        }
         for f in fired {
             self.notify(f);
         }
+        // Every reply echoes its request's xid, setWatches' too (Java 3.8
+        // clients send it with an ordinary xid and check it comes back).
+        self.reply(conn, h.xid, err, body, h.type_, at.mono_ms);
     }
 
     // ---- time ------------------------------------------------------------
 
     /// Expires sessions and runs the container manager.
     pub fn tick(&mut self, now: Now) {
+        self.sweep_touches(now);
         // A learner's sessions and containers are the leader's to reap.
         if self.is_learner() {
             return;
         }
         for id in self.sessions.expire_due(now.mono_ms) {
             tracing::info!("expiring session 0x{id:x}");
+            if let Some(c) = self.session_conn.get(&id).and_then(|c| self.conns.get(c)) {
+                c.shared.core_only();
+            }
             self.internal_write(id, op::CLOSE_SESSION, Bytes::new(), now);
         }
         if now.mono_ms >= self.next_container_check {
@@ -1188,30 +900,50 @@ impl Core {
         }
     }
 
+    /// Sessions whose connections answered requests themselves since the
+    /// last sweep are alive: touch them as a request to the core would.
+    pub(super) fn sweep_touches(&mut self, now: Now) {
+        for c in self.conns.values() {
+            if c.session == 0 || !c.shared.take_touched() {
+                continue;
+            }
+            if !self.sessions.touch(c.session, c.timeout_ms, now.mono_ms) {
+                c.shared.core_only();
+            }
+            if let Some(l) = self.learner.as_mut() {
+                l.touch(c.session, c.timeout_ms);
+            }
+        }
+    }
+
     fn internal_write(&mut self, session: i64, type_: i32, body: Bytes, now: Now) {
         let zxid = self.next_zxid();
-        let txn = Prep {
-            tree: &self.tree,
-            pending: &mut self.pending,
-            sessions: &mut self.sessions,
-            extended_types: self.cfg.extended_types,
-        }
-        .prep(session, 0, type_, body, &[], zxid, now.wall_ms);
+        let txn = {
+            let tree = self.db.tree();
+            Prep {
+                tree: &tree,
+                pending: &mut self.pending,
+                sessions: &mut self.sessions,
+                extended_types: self.cfg.extended_types,
+            }
+            .prep(session, 0, type_, body, &[], zxid, now.wall_ms)
+        };
         self.submit(txn, Origin::Internal);
     }
 
     /// Empty containers that once had children, and expired empty TTL nodes.
     fn container_candidates(&self, wall_ms: i64) -> Vec<String> {
+        let tree = self.tree();
         let mut out = Vec::new();
-        for p in self.tree.containers() {
-            if let Some(n) = self.tree.get(p) {
+        for p in tree.containers() {
+            if let Some(n) = tree.get(p) {
                 if n.children.is_empty() && n.stat.cversion > 0 {
                     out.push(p.clone());
                 }
             }
         }
-        for p in self.tree.ttls() {
-            if let Some(n) = self.tree.get(p) {
+        for p in tree.ttls() {
+            if let Some(n) = tree.get(p) {
                 let ttl = owner::ttl_of(n.stat.ephemeral_owner);
                 if n.children.is_empty() && ttl != 0 && wall_ms - n.stat.mtime > ttl {
                     out.push(p.clone());
@@ -1246,108 +978,19 @@ fn is_write(type_: i32) -> bool {
     )
 }
 
-/// The op a write's reply is counted under: a write refused in prep shows
-/// as lop=NA in Java's `cons`.
-fn reply_lop(type_: i32, rc: &TxnResult) -> i32 {
-    if rc.type_ == op::ERROR && type_ != op::MULTI {
-        op::ERROR
-    } else {
-        type_
-    }
-}
-
-/// The reply to a write, from the result of applying it.
-fn write_reply(type_: i32, rc: &TxnResult) -> (i32, Body) {
-    if rc.type_ == op::ERROR {
-        return (rc.err, Body::None);
-    }
-    let stat = || rc.stat.clone().unwrap_or_default();
-    let body = match type_ {
-        op::CREATE => Body::of(&CreateResponse {
-            path: rc.path.clone(),
-        }),
-        op::CREATE2 | op::CREATE_TTL | op::CREATE_CONTAINER => Body::of(&Create2Response {
-            path: rc.path.clone(),
-            stat: stat(),
-        }),
-        op::SET_DATA | op::CHECK => Body::of(&SetDataResponse { stat: stat() }),
-        op::SET_ACL => Body::of(&SetACLResponse { stat: stat() }),
-        op::MULTI => {
-            let mut w = BytesMut::new();
-            for sub in &rc.multi {
-                let err = if sub.type_ == op::ERROR { sub.err } else { 0 };
-                let hdr_type = match sub.type_ {
-                    op::CREATE_TTL | op::CREATE_CONTAINER => op::CREATE2,
-                    op::DELETE_CONTAINER => op::DELETE,
-                    t => t,
-                };
-                MultiHeader {
-                    type_: hdr_type,
-                    done: false,
-                    err,
-                }
-                .write(&mut w);
-                match sub.type_ {
-                    op::CREATE => CreateResponse {
-                        path: sub.path.clone(),
-                    }
-                    .write(&mut w),
-                    op::CREATE2 | op::CREATE_TTL | op::CREATE_CONTAINER => Create2Response {
-                        path: sub.path.clone(),
-                        stat: sub.stat.clone().unwrap_or_default(),
-                    }
-                    .write(&mut w),
-                    op::SET_DATA => SetDataResponse {
-                        stat: sub.stat.clone().unwrap_or_default(),
-                    }
-                    .write(&mut w),
-                    op::ERROR => ErrorResponse { err: sub.err }.write(&mut w),
-                    _ => {}
-                }
-            }
-            MultiHeader {
-                type_: -1,
-                done: true,
-                err: -1,
-            }
-            .write(&mut w);
-            Body::Bytes(w.freeze())
-        }
-        _ => Body::None,
-    };
-    // A write that reached the tree but failed there (e.g. on replay) reports it.
-    (if type_ == op::MULTI { 0 } else { rc.err }, body)
-}
-
-/// The four-letter operation names Java's `cons` shows as lop.
-pub fn op_abbrev(type_: i32) -> &'static str {
-    match type_ {
-        op::PING => "PING",
-        op::CREATE_SESSION => "SESS",
-        op::MULTI => "MULT",
-        op::MULTI_READ => "MLTR",
-        op::CREATE | op::CREATE2 | op::CREATE_TTL | op::CREATE_CONTAINER => "CREA",
-        op::DELETE | op::DELETE_CONTAINER => "DELE",
-        op::SET_DATA => "SETD",
-        op::RECONFIG => "RECO",
-        op::SET_ACL => "SETA",
-        op::CLOSE_SESSION => "CLOS",
-        op::SYNC => "SYNC",
-        op::CHECK => "CHEC",
-        op::EXISTS => "EXIS",
-        op::GET_DATA => "GETD",
-        op::SET_WATCHES => "SETW",
-        op::SET_WATCHES2 => "STW2",
-        op::ADD_WATCH => "ADDW",
-        op::GET_ACL => "GETA",
-        op::GET_CHILDREN | op::GET_CHILDREN2 => "GETC",
-        op::GET_ALL_CHILDREN_NUMBER => "GETACN",
-        op::CHECK_WATCHES => "CHKW",
-        op::REMOVE_WATCHES => "REMW",
-        op::WHO_AM_I => "HOMI",
-        op::GET_EPHEMERALS => "GETE",
-        _ => "NA",
-    }
+/// What a new connection shares with its task: its `ip` id, and stats
+/// from now.
+pub fn new_shared(remote: SocketAddr, now: Now) -> ConnShared {
+    ConnShared::new(
+        Arc::new(vec![acl::id("ip", &remote.ip().to_string())]),
+        ConnStats {
+            established_ms: now.wall_ms,
+            last_op: "NA",
+            last_cxid: -1,
+            last_zxid: -1,
+            ..Default::default()
+        },
+    )
 }
 
 mod leader;

@@ -268,8 +268,8 @@ pub fn run_for(
         }
         "crst" => {
             // ServerCnxn.resetStats, for every connection.
-            for c in core.conns.values_mut() {
-                let s = &mut c.stats;
+            for c in core.conns.values() {
+                let mut s = c.shared.stats();
                 s.packets_received = 0;
                 s.packets_sent = 0;
                 s.last_op = "NA";
@@ -280,13 +280,14 @@ pub fn run_for(
             o.push_str("Connection stats reset.\n");
         }
         "srst" => {
-            counters.received_base = core.stats.packets_received + counters.fourlw_received;
-            counters.sent_base = core.stats.packets_sent + counters.fourlw_sent;
+            counters.received_base = packets_received(core) + counters.fourlw_received;
+            counters.sent_base = packets_sent(core) + counters.fourlw_sent;
             o.push_str("Server stats reset.\n");
         }
         "dump" => dump(&mut o, core, asker, now),
         "wchs" => {
-            let t = &core.watches.data;
+            let watches = core.db().watches();
+            let t = &watches.data;
             writeln!(
                 o,
                 "{} connections watching {} paths\nTotal watches:{}",
@@ -297,7 +298,8 @@ pub fn run_for(
             .unwrap();
         }
         "wchc" => {
-            for (conn, paths) in core.watches.data.by_conn() {
+            let watches = core.db().watches();
+            for (conn, paths) in watches.data.by_conn() {
                 writeln!(o, "0x{:x}", session_of(core, conn)).unwrap();
                 for p in java_string_set_order(paths.into_iter().collect(), 16) {
                     writeln!(o, "\t{p}").unwrap();
@@ -306,7 +308,8 @@ pub fn run_for(
             o.push('\n');
         }
         "wchp" => {
-            let by_path = core.watches.data.by_path();
+            let watches = core.db().watches();
+            let by_path = watches.data.by_path();
             let paths: Vec<&str> = by_path.keys().copied().collect();
             for p in java_string_set_order(paths, 16) {
                 writeln!(o, "{p}").unwrap();
@@ -337,17 +340,25 @@ fn chunks(len: usize) -> u64 {
     len.div_ceil(JAVA_WRITE_CHUNK) as u64
 }
 
+fn packets_received(core: &Core) -> u64 {
+    core.db().packets_received.load(Ordering::Relaxed)
+}
+
+fn packets_sent(core: &Core) -> u64 {
+    core.db().packets_sent.load(Ordering::Relaxed)
+}
+
 fn received(core: &Core, counters: &Counters) -> u64 {
-    (core.stats.packets_received + counters.fourlw_received).saturating_sub(counters.received_base)
+    (packets_received(core) + counters.fourlw_received).saturating_sub(counters.received_base)
 }
 
 fn sent(core: &Core, counters: &Counters) -> u64 {
-    (core.stats.packets_sent + counters.fourlw_sent).saturating_sub(counters.sent_base)
+    (packets_sent(core) + counters.fourlw_sent).saturating_sub(counters.sent_base)
 }
 
 /// Java's DataTree keeps the root under both "" and "/".
 fn node_count(core: &Core) -> usize {
-    core.tree.node_count() + 1
+    core.tree().node_count() + 1
 }
 
 /// Live connections, the asking one included.
@@ -391,7 +402,7 @@ pub fn java_addr(a: SocketAddr) -> String {
 
 /// ServerCnxn.dumpConnectionInfo, without the line end.
 fn cons_line(c: &Conn, brief: bool) -> String {
-    let s = &c.stats;
+    let s = c.shared.stats().clone();
     let mut line = format!(
         " {}[1](queued=0,recved={},sent={}",
         java_addr(c.remote),
@@ -476,7 +487,8 @@ fn dump(o: &mut String, core: &Core, asker: &Asker, now: Now) {
     expiry_dump(o, &buckets, sessions.len(), now);
 
     o.push_str("ephemeral nodes dump:\n");
-    let eph = core.tree.ephemerals_by_session();
+    let tree = core.tree();
+    let eph = tree.ephemerals_by_session();
     writeln!(o, "Sessions with Ephemerals ({}):", eph.len()).unwrap();
     for id in java_concurrent_map_order(eph.keys().copied().collect()) {
         writeln!(o, "0x{id:x}:").unwrap();
@@ -490,8 +502,9 @@ fn dump(o: &mut String, core: &Core, asker: &Asker, now: Now) {
     // its last I/O, rounded up to the queue's 10s interval.
     let mut buckets: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for c in core.conns.values() {
-        let established_mono = now.mono_ms - (now.wall_ms - c.stats.established_ms);
-        let last_io = c.stats.last_response_ms.max(established_mono);
+        let s = c.shared.stats().clone();
+        let established_mono = now.mono_ms - (now.wall_ms - s.established_ms);
+        let last_io = s.last_response_ms.max(established_mono);
         let timeout = if c.session != 0 {
             i64::from(c.timeout_ms)
         } else {
@@ -1057,15 +1070,15 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
     let (open_fds, max_fds) = fd_counts();
     for &g in gauges {
         let v: String = match g {
-            "ephemerals_count" => core.tree.ephemeral_count().to_string(),
+            "ephemerals_count" => core.tree().ephemeral_count().to_string(),
             "num_alive_connections" => connections(core).to_string(),
             "avg_latency" | "connection_drop_probability" => java_double(0.0),
             "znode_count" => node_count(core).to_string(),
             "global_sessions" => core.sessions.len().to_string(),
             "packets_sent" => sent(core, counters).to_string(),
             "packets_received" => received(core, counters).to_string(),
-            "watch_count" => core.watches.total().to_string(),
-            "approximate_data_size" => core.tree.approximate_data_size().to_string(),
+            "watch_count" => core.db().watches().total().to_string(),
+            "approximate_data_size" => core.tree().approximate_data_size().to_string(),
             "uptime" => (now.mono_ms - core.started.mono_ms).max(0).to_string(),
             "open_file_descriptor_count" => open_fds.to_string(),
             "max_file_descriptor_count" => max_fds.to_string(),

@@ -1,16 +1,18 @@
 //! The network edge: the client port, connection tasks and the core task.
 //!
-//! Each connection has a reader task that frames requests and hands them to
-//! the core task over a channel, and a writer that drains its outbound queue
-//! and writes everything queued in one go (so replies and events that are
-//! ready together share a syscall). The core task owns `Core` and is the
-//! only place state changes.
+//! Each connection has a reader task that frames requests, answers the
+//! reads it may answer itself straight from the shared tree (on whichever
+//! runtime thread it runs; see `server::conn`) and hands everything else
+//! to the core task over a channel; and a writer that drains its outbound
+//! queue and writes everything queued in one go (so replies and events that
+//! are ready together share a syscall). The core task owns `Core` and is
+//! the only place state changes.
 
 use crate::fasthash::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -23,7 +25,9 @@ use crate::persist::image;
 use crate::persist::store::{self, FsyncStats, LogHandle, StoreConfig};
 use crate::quorum::peer::leading::LeadIo;
 use crate::quorum::zab::packet::{self, kind};
-use crate::server::core::{Core, Forward, Now, Outbound};
+use crate::server::conn::ConnShared;
+use crate::server::core::{self, Core, Forward, Now, Outbound};
+use crate::server::db::Db;
 use crate::server::fourlw;
 use crate::watch::ConnId;
 
@@ -75,6 +79,7 @@ pub enum CoreMsg {
         conn: ConnId,
         remote: SocketAddr,
         outlet: Arc<Outlet>,
+        shared: Arc<ConnShared>,
     },
     Frame {
         conn: ConnId,
@@ -109,7 +114,14 @@ pub struct Server {
 
 /// Whichever core serves the client port now (none between a quorum
 /// peer's roles).
-type Serving = Arc<std::sync::Mutex<Option<mpsc::UnboundedSender<CoreMsg>>>>;
+type Serving = Arc<std::sync::Mutex<Option<CoreLink>>>;
+
+/// How connections reach a core: its channel, and the state it applies to.
+#[derive(Clone)]
+pub struct CoreLink {
+    pub tx: mpsc::UnboundedSender<CoreMsg>,
+    pub db: Arc<Db>,
+}
 
 /// The client port. It stays open for the server's life, as Java's
 /// connection factory does; connections go to the core serving when they
@@ -137,7 +149,7 @@ impl ClientPort {
     }
 
     /// From now on, new connections go to `core` (or to nobody).
-    pub fn serve(&self, core: Option<mpsc::UnboundedSender<CoreMsg>>) {
+    pub fn serve(&self, core: Option<CoreLink>) {
         *self.serving.lock().unwrap_or_else(|e| e.into_inner()) = core;
     }
 }
@@ -163,6 +175,7 @@ pub enum Role {
 /// A core task's handle.
 pub struct CoreHandle {
     pub tx: mpsc::UnboundedSender<CoreMsg>,
+    pub db: Arc<Db>,
     /// Ends with why the core stopped, and its log to close.
     pub done: tokio::task::JoinHandle<CoreExit>,
 }
@@ -173,24 +186,6 @@ pub struct CoreExit {
     /// The durable log, still open: close it (blocking) before reading the
     /// logs back.
     pub log: Option<LogHandle>,
-}
-
-struct Clock {
-    start: Instant,
-}
-
-impl Clock {
-    fn now(&self) -> Now {
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Now {
-            // Offset so that monotonic time is never 0 (0 marks "never").
-            mono_ms: self.start.elapsed().as_millis() as i64 + 1_000,
-            wall_ms,
-        }
-    }
 }
 
 /// How the server keeps its data: where, and how often to snapshot.
@@ -245,7 +240,7 @@ pub fn spawn(
 ) -> std::io::Result<Server> {
     let port = ClientPort::start(listener, net, info.clone())?;
     let handle = spawn_core(core, info, persistence, Role::Standalone)?;
-    port.serve(Some(handle.tx));
+    port.serve(Some(handle.link()));
     Ok(Server {
         local_addr: port.local_addr,
     })
@@ -260,6 +255,7 @@ pub fn spawn_core(
     role: Role,
 ) -> std::io::Result<CoreHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
+    let db = core.db().clone();
     // Acknowledgements of the log thread come on a channel of their own,
     // which the core reads before requests: a write's reply (and the reads
     // queued behind it in its session) must not wait behind a flood of
@@ -302,7 +298,17 @@ pub fn spawn_core(
         stage,
         role,
     ));
-    Ok(CoreHandle { tx, done })
+    Ok(CoreHandle { tx, db, done })
+}
+
+impl CoreHandle {
+    /// What the client port hands new connections to.
+    pub fn link(&self) -> CoreLink {
+        CoreLink {
+            tx: self.tx.clone(),
+            db: self.db.clone(),
+        }
+    }
 }
 
 async fn core_task(
@@ -319,9 +325,7 @@ async fn core_task(
         Role::Learner(l) => (Some(l), None),
         Role::Leader(l) => (None, Some(l)),
     };
-    let clock = Clock {
-        start: Instant::now(),
-    };
+    let clock = core.db().clock;
     let mut conns: HashMap<ConnId, ConnLink> = HashMap::default();
     // Ticks expire sessions and run the container manager; tick at least as
     // often as znode.container.checkIntervalMs asks (tests set 1 ms).
@@ -473,6 +477,7 @@ async fn core_task(
             }
         }
         out_index.clear();
+        core.after_dispatch();
         // Only now, with their replies counted, do requests leave the backlog.
         for conn in answered.drain(..) {
             if let Some(link) = conns.get(&conn) {
@@ -515,7 +520,7 @@ fn from_leader(
             core.commit_zxid(zxid, now)?;
         }
         kind::PING => {
-            let touches = core.take_touches();
+            let touches = core.take_touches(now);
             let _ = link
                 .to_leader
                 .send(packet::encode(&packet::ping_reply(p.zxid, &touches)));
@@ -618,6 +623,41 @@ impl Outlet {
             self.wake.notify_one();
         }
     }
+
+    /// From the connection's own task: queues a reply without writing it
+    /// (it is called under the tree's read lock); `flush` writes.
+    fn push(&self, data: &[u8]) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.close {
+            return;
+        }
+        self.backlog.bytes.fetch_add(data.len(), Ordering::AcqRel);
+        st.queued.extend_from_slice(data);
+    }
+
+    /// Writes what `push` queued, if the writer task is not already at it;
+    /// what the socket does not take is left to the writer task.
+    fn flush(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.writing || st.queued.is_empty() {
+            return;
+        }
+        let written = match self.wr.try_write(&st.queued) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+            // Broken: the reader sees it too and ends the connection.
+            Err(_) => st.queued.len(),
+        };
+        let _ = st.queued.split_to(written);
+        let wake = !st.queued.is_empty();
+        drop(st);
+        if written > 0 {
+            Backlog::release(&self.backlog.bytes, written, &self.backlog.changed);
+        }
+        if wake {
+            self.wake.notify_one();
+        }
+    }
 }
 
 /// Rolls the log and starts a fuzzy snapshot from the tree's last
@@ -628,18 +668,18 @@ fn start_snapshot(core: &Core, st: &mut LogStage) {
     st.threshold = st.next_threshold();
     st.snapshotting = true;
     let sessions: Vec<(i64, i32)> = core.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
-    st.walk = Some(image::FuzzySnapshot::start(&core.tree, sessions));
+    st.walk = Some(image::FuzzySnapshot::start(&core.tree(), sessions));
 }
 
 /// Walks a slice of the snapshot; once walked, writes it in the background.
 fn step_snapshot(core: &Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender<CoreMsg>) {
     let Some(walk) = st.walk.as_mut() else { return };
-    if !walk.step(&core.tree, SNAPSHOT_SLICE) {
+    if !walk.step(&core.tree(), SNAPSHOT_SLICE) {
         return;
     }
     let Some(walk) = st.walk.take() else { return };
     let zxid = walk.zxid;
-    let snap = walk.finish(&core.tree);
+    let snap = walk.finish(&core.tree());
     let cfg = st.store.clone();
     let to_core = to_core.clone();
     std::thread::spawn(move || {
@@ -673,9 +713,10 @@ fn handle(
             conn,
             remote,
             outlet,
+            shared,
         } => {
             conns.insert(conn, ConnLink { outlet });
-            core.open(conn, remote, now);
+            core.open_shared(conn, remote, shared, now);
         }
         CoreMsg::Frame { conn, body } => {
             if core.established(conn) {
@@ -755,7 +796,7 @@ async fn serve_conn(
     conn: ConnId,
     stream: TcpStream,
     remote: SocketAddr,
-    core: Option<mpsc::UnboundedSender<CoreMsg>>,
+    core: Option<CoreLink>,
     net: &NetConfig,
     info: &fourlw::StaticInfo,
 ) {
@@ -779,7 +820,7 @@ async fn serve_conn(
             asker.trace_mask = Some(i64::from_be_bytes(mask));
         }
         match &core {
-            Some(core) => four_letter(cmd, asker, wr, core, net).await,
+            Some(core) => four_letter(cmd, asker, wr, &core.tx, net).await,
             None => {
                 let _ = wr
                     .write_all(fourlw::not_serving(cmd, info).as_bytes())
@@ -796,20 +837,29 @@ async fn serve_conn(
     };
     let backlog = Arc::new(Backlog::default());
     let outlet = Arc::new(Outlet::new(wr, backlog.clone()));
+    let shared = Arc::new(core::new_shared(remote, core.db.clock.now()));
     let open = CoreMsg::Open {
         conn,
         remote,
         outlet: outlet.clone(),
+        shared: shared.clone(),
     };
-    if core.send(open).is_err() {
+    if core.tx.send(open).is_err() {
         return;
     }
-    let mut writer = tokio::spawn(write_loop(outlet));
+    let mut writer = tokio::spawn(write_loop(outlet.clone()));
     // Buffered: a frame's length and body (and often the next frames) come
     // in one read.
     let mut rd = BufReader::with_capacity(64 << 10, rd);
+    let side = ConnSide {
+        conn,
+        core: &core,
+        shared: &shared,
+        outlet: &outlet,
+        backlog: &backlog,
+    };
     tokio::select! {
-        res = read_loop(conn, &mut rd, first, &core, net.max_frame, &backlog) => {
+        res = read_loop(&side, &mut rd, first, net.max_frame) => {
             if let Err(why) = res {
                 tracing::info!(conn, %remote, "closing connection: {why}");
             }
@@ -817,21 +867,69 @@ async fn serve_conn(
         // The writer ends when the core closes the connection.
         _ = &mut writer => {}
     }
-    let _ = core.send(CoreMsg::Closed { conn });
+    let _ = core.tx.send(CoreMsg::Closed { conn });
     writer.abort();
 }
 
-async fn read_loop(
+/// What a connection's reader works with.
+struct ConnSide<'a> {
     conn: ConnId,
+    core: &'a CoreLink,
+    shared: &'a ConnShared,
+    outlet: &'a Outlet,
+    backlog: &'a Backlog,
+}
+
+impl ConnSide<'_> {
+    /// Answers the frame here, or hands it to the core.
+    fn dispatch(&self, body: Bytes, more_buffered: bool) -> Result<(), String> {
+        let db = &self.core.db;
+        let now_ms = db.clock.now().mono_ms;
+        let outlet = self.outlet;
+        if self
+            .shared
+            .answer_locally(db, self.conn, &body, now_ms, |reply| outlet.push(reply))
+        {
+            // Replies to requests that came in together go out together.
+            if !more_buffered {
+                outlet.flush();
+            }
+            return Ok(());
+        }
+        outlet.flush();
+        self.shared.to_core();
+        self.backlog.requests.fetch_add(1, Ordering::AcqRel);
+        self.core
+            .tx
+            .send(CoreMsg::Frame {
+                conn: self.conn,
+                body,
+            })
+            .map_err(|_| "server shutting down".to_owned())
+    }
+}
+
+/// Does `buf` start with a whole frame?
+fn whole_frame_in(buf: &[u8]) -> bool {
+    buf.len() >= 4 && {
+        let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        len >= 0 && buf.len() - 4 >= len as usize
+    }
+}
+
+async fn read_loop(
+    side: &ConnSide<'_>,
     rd: &mut BufReader<OwnedReadHalf>,
     first: [u8; 4],
-    core: &mpsc::UnboundedSender<CoreMsg>,
     max_frame: usize,
-    backlog: &Backlog,
 ) -> Result<(), String> {
     let mut len_buf = first;
     loop {
-        backlog.wait_for_room().await;
+        if side.backlog.full() {
+            // What is waiting to be written is what makes room.
+            side.outlet.flush();
+        }
+        side.backlog.wait_for_room().await;
         let len = i32::from_be_bytes(len_buf);
         if len < 0 || len as usize > max_frame {
             return Err(format!(
@@ -842,12 +940,7 @@ async fn read_loop(
         rd.read_exact(&mut body)
             .await
             .map_err(|e| format!("read: {e}"))?;
-        backlog.requests.fetch_add(1, Ordering::AcqRel);
-        core.send(CoreMsg::Frame {
-            conn,
-            body: body.freeze(),
-        })
-        .map_err(|_| "server shutting down".to_owned())?;
+        side.dispatch(body.freeze(), whole_frame_in(rd.buffer()))?;
         match rd.read_exact(&mut len_buf).await {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {

@@ -238,7 +238,7 @@ pub async fn follow(
             return format!("cannot start the txn log thread: {e}");
         }
     };
-    ctx.port.serve(Some(handle.tx.clone()));
+    ctx.port.serve(Some(handle.link()));
     let exit = handle.done.await;
     ctx.port.serve(None);
     reader.abort();

@@ -23,7 +23,7 @@ use crate::quorum::zab::leader::{Leader, LeaderConfig, Outgoing, PeerId, Ready};
 use crate::quorum::zab::packet::{self, kind};
 use crate::server::core::{Core, Now};
 use crate::server::fourlw::LeaderGauges;
-use crate::server::net::{self, CoreMsg, Persistence, Role};
+use crate::server::net::{self, CoreLink, CoreMsg, Persistence, Role};
 use crate::txn::Txn;
 
 /// What happens on the quorum port, for the core task.
@@ -178,10 +178,11 @@ impl LeadIo {
                 }
                 Outgoing::Snap => {
                     metrics::SNAP_SYNCS.fetch_add(1, Ordering::Relaxed);
-                    let zxid = core.tree.last_processed_zxid;
+                    let tree = core.tree();
+                    let zxid = tree.last_processed_zxid;
                     let sessions: Vec<(i64, i32)> =
                         core.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
-                    let snap = image::snapshot_of(&core.tree, &sessions);
+                    let snap = image::snapshot_of(&tree, &sessions);
                     let mut body = Vec::new();
                     if let Err(e) = snapshot::write_sync_stream(&mut body, &snap) {
                         tracing::error!("cannot serialise the snapshot for learner {peer}: {e}");
@@ -211,7 +212,10 @@ impl LeadIo {
             self.established_at_ms = now.mono_ms;
             (self.on_established)(epoch);
             core.begin_epoch(epoch);
-            self.ctx.port.serve(Some(to_core.clone()));
+            self.ctx.port.serve(Some(CoreLink {
+                tx: to_core.clone(),
+                db: core.db().clone(),
+            }));
         }
         if let Some(z) = r.commit {
             core.committed(z, now);

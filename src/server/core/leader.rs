@@ -33,7 +33,8 @@ impl Core {
     /// the tree's last processed zxid, which clients and `srvr` see.
     pub fn begin_epoch(&mut self, epoch: i64) {
         self.last_zxid = zxid::make(epoch, 0);
-        self.tree.last_processed_zxid = self.tree.last_processed_zxid.max(self.last_zxid);
+        let mut tree = self.db.tree_mut();
+        tree.last_processed_zxid = tree.last_processed_zxid.max(self.last_zxid);
     }
 
     pub fn is_leader(&self) -> bool {
@@ -73,13 +74,16 @@ impl Core {
             return;
         }
         let zxid = self.next_zxid();
-        let txn = Prep {
-            tree: &self.tree,
-            pending: &mut self.pending,
-            sessions: &mut self.sessions,
-            extended_types: self.cfg.extended_types,
-        }
-        .prep(session, cxid, type_, body, &auth, zxid, now.wall_ms);
+        let txn = {
+            let tree = self.db.tree();
+            Prep {
+                tree: &tree,
+                pending: &mut self.pending,
+                sessions: &mut self.sessions,
+                extended_types: self.cfg.extended_types,
+            }
+            .prep(session, cxid, type_, body, &auth, zxid, now.wall_ms)
+        };
         self.submit(txn, Origin::Internal);
     }
 

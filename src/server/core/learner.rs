@@ -18,12 +18,13 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{reply_lop, write_reply, Core, Now, Queued};
+use super::{Core, Now, Queued};
 use crate::fasthash::HashMap;
 use crate::jute::data::Id;
 use crate::jute::proto::{RequestHeader, SyncRequest, SyncResponse};
 use crate::jute::{JuteField, Reader};
 use crate::proto::op;
+use crate::server::reply::{reply_lop, write_reply, Body};
 use crate::txn::Txn;
 use crate::watch::ConnId;
 
@@ -93,7 +94,8 @@ impl Core {
     }
 
     /// The sessions active since the last call, for a PING reply.
-    pub fn take_touches(&mut self) -> Vec<(i64, i32)> {
+    pub fn take_touches(&mut self, now: Now) -> Vec<(i64, i32)> {
+        self.sweep_touches(now);
         let Some(l) = self.learner.as_mut() else {
             return Vec::new();
         };
@@ -187,7 +189,7 @@ impl Core {
         }
         let last = self.last_zxid();
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.stats.responded(0, last, "SESS", now.mono_ms);
+            c.shared.stats().responded(0, last, "SESS", now.mono_ms);
         }
         self.finish_connect(conn, valid);
     }
@@ -200,7 +202,7 @@ impl Core {
             tracing::warn!("the leader answered a sync nobody asked for");
             return;
         };
-        let body = super::Body::of(&SyncResponse { path });
+        let body = Body::of(&SyncResponse { path });
         self.finish_forwarded(conn, cxid, 0, body, op::SYNC, now);
     }
 
@@ -289,7 +291,7 @@ impl Core {
                 let last = self.last_zxid();
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.queue.pop_front();
-                    c.stats.responded(0, last, "SESS", now.mono_ms);
+                    c.shared.stats().responded(0, last, "SESS", now.mono_ms);
                 }
                 self.finish_connect(conn, true);
                 self.run_queued_reads(conn);
@@ -318,7 +320,7 @@ impl Core {
         conn: ConnId,
         cxid: i32,
         err: i32,
-        body: super::Body,
+        body: Body,
         lop: i32,
         now: Now,
     ) {

@@ -3,6 +3,7 @@
 
 use super::tests::{at, connect_request, create, enc, exists, replies, request};
 use super::*;
+use crate::jute::proto::{SyncRequest, SyncResponse};
 use crate::jute::txn::{CreateTxn, SetDataTxn};
 
 fn learner() -> Core {
@@ -122,10 +123,13 @@ fn a_forwarded_write_is_answered_by_its_commit_and_reads_behind_it_wait() {
 fn a_learner_reports_touches_and_expires_nothing_itself() {
     let mut c = learner();
     let s = connect_via_leader(&mut c, 1, 1);
-    c.take_touches();
+    c.take_touches(at(1000));
     request(&mut c, 1, 1, op::EXISTS, &exists("/", false));
-    assert_eq!(c.take_touches(), vec![(s, 30000)]);
-    assert!(c.take_touches().is_empty(), "drained by each PING reply");
+    assert_eq!(c.take_touches(at(1000)), vec![(s, 30000)]);
+    assert!(
+        c.take_touches(at(1000)).is_empty(),
+        "drained by each PING reply"
+    );
     // Far past the timeout: the leader decides, not us.
     c.tick(at(10_000_000));
     assert!(c.take_log().is_empty() && c.take_forwards().is_empty());

@@ -296,8 +296,8 @@ impl Harness {
             "after {what}: the probe session is not served"
         );
         assert_eq!(
-            self.core.tree.digest(),
-            self.core.tree.recompute_digest(),
+            self.core.tree().digest(),
+            self.core.tree().recompute_digest(),
             "after {what}"
         );
     }

@@ -256,11 +256,11 @@ fn every_transaction_carries_the_digest_of_the_tree_it_leaves() {
         let rc = c.commit(t);
         let _ = rc;
         if let Some(d) = want {
-            assert_eq!(d.tree_digest, c.tree.digest(), "zxid {zxid}");
+            assert_eq!(d.tree_digest, c.tree().digest(), "zxid {zxid}");
         }
         assert_eq!(
-            c.tree.digest(),
-            c.tree.recompute_digest(),
+            c.tree().digest(),
+            c.tree().recompute_digest(),
             "kept digest drifted at zxid {zxid}"
         );
     }
@@ -276,6 +276,6 @@ fn every_transaction_carries_the_digest_of_the_tree_it_leaves() {
     let want = close.digest.clone().unwrap().tree_digest;
     c.in_flight.clear();
     c.commit(close);
-    assert_eq!(want, c.tree.digest());
+    assert_eq!(want, c.tree().digest());
     assert_eq!(c.stats.digest_mismatches, 0);
 }
