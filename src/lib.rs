@@ -6,11 +6,16 @@
 //!   build time from `jute/*.jute`.
 //! - [`proto`]: opcodes, error codes, permissions, event types, create modes.
 //! - [`config`]: zoo.cfg parsing, with Java's keys, defaults and checks.
-//! - [`server`]: the client-facing server: `net` (client port, connection
-//!   tasks, the core task in a standalone, learner or leader role), `core`
-//!   (sessions, request dispatch, replies; its learner and leader roles),
-//!   `prep` (write requests to transactions), `fourlw` (four-letter words)
-//!   and `run` (zoo.cfg to a standalone server or a quorum peer).
+//! - [`server`]: the client-facing server, the same pieces in every role:
+//!   `db` (the committed state, tree and watches: changed by one apply
+//!   path, read from every core), `conn` (what a connection and the core
+//!   share; the reads a connection answers itself, on any thread), `reads`
+//!   and `reply` (read operations, reply frames), `core` (sessions,
+//!   per-session order, the write pipeline prep -> log -> apply, and its
+//!   standalone, leader and learner roles), `prep` (write requests to
+//!   transactions), `net` (client port, connection tasks, the core task),
+//!   `fourlw` (four-letter words) and `run` (zoo.cfg to a standalone
+//!   server or a quorum peer).
 //! - [`txn`]: transactions, as logged and applied.
 //! - [`tree`]: the data tree and transaction application; [`quota`]: the
 //!   quota stats it keeps.
@@ -29,7 +34,9 @@
 //! - [`tools`]: the `rzk` subcommands' tools: log-dump, snap-dump, purge (and autopurge), dump-tree.
 //!
 //! The data tree, session tracker and watch manager are plain data
-//! structures with no I/O; the network sits at the edge.
+//! structures with no I/O; the network and the disk sit at the edges.
+//! Election and ZAB are state machines driven by messages, ticks and
+//! durable-write completions (`quorum`), simulated whole in `quorum::zab_sim`.
 
 pub mod acl;
 pub mod bench;

@@ -177,12 +177,9 @@ pub struct Core {
     in_flight: VecDeque<InFlight>,
     /// Transactions for the log stage to make durable, then `durable()`.
     to_log: Vec<Txn>,
-    /// On a learner: what goes to the leader (None when this server
-    /// prepares its own writes).
-    learner: Option<LearnerSide>,
-    /// On a ZAB leader: prepared txns apply once a quorum has logged them
-    /// (`committed`), not once they are durable here.
-    leading: bool,
+    /// What this core serves as: its own writes' preparer (standalone),
+    /// the ensemble's (leader), or a learner forwarding to its leader.
+    role: CoreRole,
     /// Connections whose requests may all be answered now (checked, and
     /// told, in `after_dispatch`).
     maybe_idle: Vec<ConnId>,
@@ -207,8 +204,7 @@ impl Core {
             started: now,
             in_flight: VecDeque::new(),
             to_log: Vec::new(),
-            learner: None,
-            leading: false,
+            role: CoreRole::Standalone,
             maybe_idle: Vec::new(),
             evented: Vec::new(),
         }
@@ -228,7 +224,7 @@ impl Core {
     /// The core of a learner: writes go to the leader (see `learner`).
     pub fn new_learner(cfg: CoreConfig, tree: DataTree, now: Now) -> Core {
         let mut core = Core::new(cfg, tree, now);
-        core.learner = Some(LearnerSide::default());
+        core.role = CoreRole::Learner(LearnerSide::default());
         core
     }
 
@@ -266,7 +262,7 @@ impl Core {
             // the leader's COMMIT applies them.
             return self.learner_durable(zxid);
         }
-        if self.leading {
+        if self.is_leader() {
             // The leader's own ack; a quorum of acks commits (`committed`).
             return;
         }
@@ -638,7 +634,7 @@ impl Core {
             tracing::debug!("dropping request of expired session 0x{session:x}");
             return;
         }
-        if let Some(l) = self.learner.as_mut() {
+        if let Some(l) = self.role.learner() {
             l.touch(session, timeout);
         }
         // A learner's writes, and its syncs, are the leader's to order.
@@ -910,7 +906,7 @@ impl Core {
             if !self.sessions.touch(c.session, c.timeout_ms, now.mono_ms) {
                 c.shared.core_only();
             }
-            if let Some(l) = self.learner.as_mut() {
+            if let Some(l) = self.role.learner() {
                 l.touch(c.session, c.timeout_ms);
             }
         }
@@ -976,6 +972,29 @@ fn is_write(type_: i32) -> bool {
             | op::RECONFIG
             | op::CLOSE_SESSION
     )
+}
+
+/// The role a core plays; the pieces (sessions, the prep stage, the
+/// apply path, the connections) are the same in all of them.
+#[derive(Debug)]
+enum CoreRole {
+    /// Prepares, logs and applies its own writes: a quorum of one.
+    Standalone,
+    /// A ZAB leader: prepares every write of the ensemble and applies it
+    /// once a quorum has logged it (`leader.rs`).
+    Leader,
+    /// A follower or observer: forwards writes and applies what the leader
+    /// commits (`learner.rs`).
+    Learner(LearnerSide),
+}
+
+impl CoreRole {
+    fn learner(&mut self) -> Option<&mut LearnerSide> {
+        match self {
+            CoreRole::Learner(l) => Some(l),
+            _ => None,
+        }
+    }
 }
 
 /// What a new connection shares with its task: its `ip` id, and stats

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 
-use super::{Core, Now, Origin};
+use super::{Core, CoreRole, Now, Origin};
 use crate::jute::data::Id;
 use crate::proto::op;
 use crate::quorum::zab::zxid;
@@ -24,7 +24,7 @@ impl Core {
     /// The core of a ZAB leader (serving once `begin_epoch` says so).
     pub fn new_leader(cfg: super::CoreConfig, tree: DataTree, now: Now) -> Core {
         let mut core = Core::new(cfg, tree, now);
-        core.leading = true;
+        core.role = CoreRole::Leader;
         core
     }
 
@@ -38,7 +38,7 @@ impl Core {
     }
 
     pub fn is_leader(&self) -> bool {
-        self.leading
+        matches!(self.role, CoreRole::Leader)
     }
 
     /// Every txn prepared up to `zxid` is committed: apply and answer.

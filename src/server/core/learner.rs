@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Core, Now, Queued};
+use super::{Core, CoreRole, Now, Queued};
 use crate::fasthash::HashMap;
 use crate::jute::data::Id;
 use crate::jute::proto::{RequestHeader, SyncRequest, SyncResponse};
@@ -82,13 +82,13 @@ fn create_session_body(timeout_ms: i32) -> Bytes {
 impl Core {
     /// Is this the core of a learner?
     pub fn is_learner(&self) -> bool {
-        self.learner.is_some()
+        matches!(self.role, CoreRole::Learner(_))
     }
 
     /// Packets to send the leader, in the order they were made.
     pub fn take_forwards(&mut self) -> Vec<Forward> {
-        self.learner
-            .as_mut()
+        self.role
+            .learner()
             .map(|l| std::mem::take(&mut l.forwards))
             .unwrap_or_default()
     }
@@ -96,7 +96,7 @@ impl Core {
     /// The sessions active since the last call, for a PING reply.
     pub fn take_touches(&mut self, now: Now) -> Vec<(i64, i32)> {
         self.sweep_touches(now);
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return Vec::new();
         };
         let mut v: Vec<(i64, i32)> = l.touched.drain().collect();
@@ -115,7 +115,7 @@ impl Core {
             cxid: h.xid,
             type_: h.type_,
         });
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return;
         };
         if h.type_ == op::SYNC {
@@ -156,7 +156,7 @@ impl Core {
     /// A client re-attaching a session whose password checked out: the
     /// leader decides whether it still lives.
     pub(super) fn revalidate(&mut self, conn: ConnId, session: i64, timeout_ms: i32) {
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return;
         };
         l.revalidating.insert(session, conn);
@@ -169,8 +169,8 @@ impl Core {
     /// The leader's answer to a REVALIDATE.
     pub fn revalidated(&mut self, session: i64, valid: bool, now: Now) {
         let Some(conn) = self
-            .learner
-            .as_mut()
+            .role
+            .learner()
             .and_then(|l| l.revalidating.remove(&session))
         else {
             return;
@@ -181,7 +181,7 @@ impl Core {
         if valid {
             self.attach(conn, session);
             let timeout = self.conns.get(&conn).map_or(0, |c| c.timeout_ms);
-            if let Some(l) = self.learner.as_mut() {
+            if let Some(l) = self.role.learner() {
                 l.touch(session, timeout);
             }
         } else {
@@ -197,8 +197,7 @@ impl Core {
     /// The leader has answered this server's oldest outstanding sync: every
     /// txn committed before it was asked has been applied here.
     pub fn sync_done(&mut self, now: Now) {
-        let Some((conn, cxid, path)) = self.learner.as_mut().and_then(|l| l.syncs.pop_front())
-        else {
+        let Some((conn, cxid, path)) = self.role.learner().and_then(|l| l.syncs.pop_front()) else {
             tracing::warn!("the leader answered a sync nobody asked for");
             return;
         };
@@ -209,7 +208,7 @@ impl Core {
     /// A PROPOSAL from the leader: logged, acked once durable, applied on
     /// its COMMIT. An observer (`ack` false) logs without acking.
     pub fn proposed(&mut self, txn: Txn, ack: bool) {
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return;
         };
         if ack {
@@ -222,7 +221,7 @@ impl Core {
     /// A proposal the sync logged already (at NEWLEADER): acked at once,
     /// applied on its COMMIT, not logged again.
     pub fn proposed_logged(&mut self, txn: Txn, ack: bool) {
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return;
         };
         if ack {
@@ -233,7 +232,7 @@ impl Core {
 
     /// The log has made everything up to `zxid` durable: ack it.
     pub(super) fn learner_durable(&mut self, zxid: i64) {
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return;
         };
         while l.unacked.front().is_some_and(|z| *z <= zxid) {
@@ -246,7 +245,7 @@ impl Core {
     /// A COMMIT: applies the oldest pending proposal, which it must name
     /// (else this learner has lost track of the leader, and must resync).
     pub fn commit_zxid(&mut self, zxid: i64, now: Now) -> Result<(), String> {
-        let Some(l) = self.learner.as_mut() else {
+        let Some(l) = self.role.learner() else {
             return Err("not a learner".into());
         };
         match l.proposals.front() {
