@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::proto::ErrorCode;
+
 /// ZooKeeperServer's secret mixed into password generation.
 const SUPER_SECRET: i64 = 0xB341_5C00;
 
@@ -63,6 +65,20 @@ pub struct Session {
     pub expires_at: i64,
     /// A closeSession has been prepared; further requests get SessionExpired.
     pub closing: bool,
+    /// Where its requests come from, on a leader (None until the first).
+    pub owner: Option<Owner>,
+}
+
+/// Who a session's requests come through on a leader: its own clients, or
+/// a learner's link (Java's session owner, a LearnerHandler or
+/// ServerCnxn.me). A request from another owner than the session's gets
+/// SessionMoved: the session has moved to another server since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Local,
+    /// A learner's connection, by the leader's peer id (a learner that
+    /// reconnects is a new owner, as in Java).
+    Learner(u64),
 }
 
 pub struct SessionTracker {
@@ -100,6 +116,7 @@ impl SessionTracker {
             timeout_ms,
             expires_at: 0,
             closing: false,
+            owner: None,
         });
         self.touch(id, timeout_ms, now);
     }
@@ -135,6 +152,31 @@ impl SessionTracker {
     /// Is the session usable for requests?
     pub fn is_live(&self, id: i64) -> bool {
         self.sessions.get(&id).is_some_and(|s| !s.closing)
+    }
+
+    /// Java's setOwner: the session now lives behind `owner`.
+    pub fn set_owner(&mut self, id: i64, owner: Owner) {
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.owner = Some(owner);
+        }
+    }
+
+    /// Java's checkSession: may `owner` act for the session? The first
+    /// owner to ask becomes its owner.
+    pub fn check(&mut self, id: i64, owner: Owner) -> Result<(), ErrorCode> {
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .filter(|s| !s.closing)
+            .ok_or(ErrorCode::SessionExpired)?;
+        match s.owner {
+            None => {
+                s.owner = Some(owner);
+                Ok(())
+            }
+            Some(o) if o == owner => Ok(()),
+            Some(_) => Err(ErrorCode::SessionMoved),
+        }
     }
 
     pub fn set_closing(&mut self, id: i64) {

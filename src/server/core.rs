@@ -39,7 +39,7 @@ use crate::server::db::Db;
 use crate::server::prep::{Pending, Prep};
 use crate::server::reads::{is_read, Read};
 use crate::server::reply::{event_frame, frame, reply_frame, reply_lop, write_reply, Body};
-use crate::session::{self, SessionTracker};
+use crate::session::{self, Owner, SessionTracker};
 use crate::tree::{DataTree, TxnResult};
 use crate::txn::{Txn, TxnBody};
 use crate::watch::{ConnId, Fired};
@@ -497,6 +497,7 @@ impl Core {
         } else if req.session_id == 0 {
             let id = self.sessions.next_session_id();
             self.sessions.add(id, timeout, now.mono_ms);
+            self.sessions.set_owner(id, Owner::Local);
             let txn = self.create_session_txn(id, timeout, now);
             tracing::debug!("new session 0x{id:x} with negotiated timeout {timeout}");
             // Attached now, so requests pipelined behind the handshake queue
@@ -519,6 +520,8 @@ impl Core {
             }
             let valid = pw_ok && self.sessions.touch(id, timeout, now.mono_ms);
             if valid {
+                // Java's reopenSession: the session is this server's now.
+                self.sessions.set_owner(id, Owner::Local);
                 self.attach(conn, id);
             } else {
                 tracing::info!("refusing to re-attach session 0x{id:x}: expired or wrong password");
@@ -817,6 +820,7 @@ impl Core {
                 pending: &mut self.pending,
                 sessions: &mut self.sessions,
                 extended_types: self.cfg.extended_types,
+                owner: Owner::Local,
             }
             .prep(session, h.xid, h.type_, body, auth, zxid, now.wall_ms)
         };
@@ -921,6 +925,7 @@ impl Core {
                 pending: &mut self.pending,
                 sessions: &mut self.sessions,
                 extended_types: self.cfg.extended_types,
+                owner: Owner::Local,
             }
             .prep(session, 0, type_, body, &[], zxid, now.wall_ms)
         };
@@ -1017,6 +1022,8 @@ mod learner;
 pub use learner::Forward;
 use learner::LearnerSide;
 
+#[cfg(test)]
+mod leader_tests;
 #[cfg(test)]
 mod learner_tests;
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::jute::txn::{
 use crate::jute::{data::Id, JuteField, Reader};
 use crate::persist::digest;
 use crate::proto::{op, owner, perms, special, CreateMode, ErrorCode};
-use crate::session::SessionTracker;
+use crate::session::{Owner, SessionTracker};
 use crate::tree;
 use crate::tree::DataTree;
 use crate::txn::{Txn, TxnBody};
@@ -106,6 +106,8 @@ pub struct Prep<'a> {
     pub pending: &'a mut Pending,
     pub sessions: &'a mut SessionTracker,
     pub extended_types: bool,
+    /// Where the request came from (a leader checks the session's owner).
+    pub owner: Owner,
 }
 
 fn read<T: JuteField>(r: &mut Reader) -> PResult<T> {
@@ -174,12 +176,8 @@ impl Prep<'_> {
         self.pending.add(p, rec);
     }
 
-    fn check_session(&self, session: i64) -> PResult<()> {
-        if self.sessions.is_live(session) {
-            Ok(())
-        } else {
-            Err(ErrorCode::SessionExpired)
-        }
+    fn check_session(&mut self, session: i64) -> PResult<()> {
+        self.sessions.check(session, self.owner)
     }
 
     /// Builds the transaction for a write request. Never fails: a rejected

@@ -233,6 +233,7 @@ impl LeadIo {
                     self.leader.sync(peer, packet::packet(kind::SYNC, 0, None));
                 }
                 Ok(req) => core.remote_request(
+                    peer,
                     req.session,
                     req.cxid,
                     req.type_,
@@ -244,7 +245,7 @@ impl LeadIo {
             },
             kind::REVALIDATE => match packet::parse_revalidate(&p) {
                 Ok((session, timeout)) => {
-                    let valid = core.revalidate_session(session, timeout, now);
+                    let valid = core.revalidate_session(peer, session, timeout, now);
                     self.leader
                         .send(peer, packet::revalidate_answer(session, valid));
                 }

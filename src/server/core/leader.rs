@@ -18,6 +18,7 @@ use crate::jute::data::Id;
 use crate::proto::op;
 use crate::quorum::zab::zxid;
 use crate::server::prep::Prep;
+use crate::session::Owner;
 use crate::tree::DataTree;
 
 impl Core {
@@ -46,10 +47,12 @@ impl Core {
         self.apply_through(zxid, now);
     }
 
-    /// A request a learner forwarded for one of its clients: prepared
-    /// here, answered there (when the learner applies the commit).
+    /// A request learner `learner` forwarded for one of its clients:
+    /// prepared here, answered there (when the learner applies the commit).
+    #[allow(clippy::too_many_arguments)]
     pub fn remote_request(
         &mut self,
+        learner: u64,
         session: i64,
         cxid: i32,
         type_: i32,
@@ -65,6 +68,7 @@ impl Core {
             }
             let timeout = b.get_i32();
             self.sessions.add(session, timeout, now.mono_ms);
+            self.sessions.set_owner(session, Owner::Learner(learner));
             let txn = self.create_session_txn(session, timeout, now);
             return self.submit(txn, Origin::Internal);
         }
@@ -81,16 +85,27 @@ impl Core {
                 pending: &mut self.pending,
                 sessions: &mut self.sessions,
                 extended_types: self.cfg.extended_types,
+                owner: Owner::Learner(learner),
             }
             .prep(session, cxid, type_, body, &auth, zxid, now.wall_ms)
         };
         self.submit(txn, Origin::Internal);
     }
 
-    /// A learner asks whether `session` may re-attach there; it may if it
-    /// lives (and then it is touched).
-    pub fn revalidate_session(&mut self, session: i64, timeout_ms: i32, now: Now) -> bool {
-        self.sessions.touch(session, timeout_ms, now.mono_ms)
+    /// Learner `learner` asks whether `session` may re-attach there; it
+    /// may if it lives (and then it is touched, and owned by that learner).
+    pub fn revalidate_session(
+        &mut self,
+        learner: u64,
+        session: i64,
+        timeout_ms: i32,
+        now: Now,
+    ) -> bool {
+        let valid = self.sessions.touch(session, timeout_ms, now.mono_ms);
+        if valid {
+            self.sessions.set_owner(session, Owner::Learner(learner));
+        }
+        valid
     }
 
     /// Sessions a learner's clients kept alive since its last PING reply.
