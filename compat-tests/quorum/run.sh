@@ -855,7 +855,10 @@ scenario_observer() {
     [[ $st == observer ]] || fail "observer node $O: mntr zk_server_state '$st'"
     say "observer node $O (${ENS_KIND[O]}): srvr/stat Mode observer, mntr zk_server_state observer; followers $F1 $F2"
     check_observer_gauges formed
-    check_mntr_keys
+    # For comparing runs (no two nodes of one ensemble share the observer's role).
+    mntr_keys "$L" >"$ENS_DIR/mntr-keys.leader"
+    mntr_keys "$F1" >"$ENS_DIR/mntr-keys.follower"
+    mntr_keys "$O" >"$ENS_DIR/mntr-keys.observer"
 
     # Writes through the observer and through each participant at once.
     run_writers 20 20 "obs:$(node_addr "$O")" "via$L:$(node_addr "$L")" \
@@ -894,30 +897,72 @@ scenario_observer() {
     wait_client "$c" 10 || fail "the ephemeral client failed: $(tail -2 "$ENS_DIR/eph.out")"
     say "session $sid made /eph-obs through the observer; gone from every node $((SECONDS - t0))s after the close"
 
-    # The observer restarts and catches up by DIFF.
-    restart_follower_with_writes DIFF 20 "$O" "$L" obsdiff
-    say "observer node $O restarted, synced by DIFF, trees equal"
+    # The observer restarts and catches up by DIFF: a writer makes writes
+    # while it is down and goes on while it syncs (so that commits reach it,
+    # as INFORMs, during its sync).
+    local off d0 s0 stop=$ENS_DIR/stop-bg bg
+    node_stop "$O"
+    off=$(wc -l <"$(node_log "$L")")
+    d0=$(mntr_of "$L" zk_diff_count)
+    s0=$(mntr_of "$L" zk_snap_count)
+    client_bg bg write "$(node_addr "$F2")" bg 60 1000000 "$ENS_DIR/acked.bg" "$stop"
+    bg=$CLIENT_PID
+    wait_line "$ENS_DIR/acked.bg" '-000020 ' 30 >/dev/null || fail "writer bg acknowledged under 20 writes in 30s"
+    say "observer node $O stopped; writer bg made $(acked_count bg) writes; start it"
+    node_start "$O"
+    wait_formed 60 || fail "the observer did not rejoin"
+    [[ $(leader_of) == "$L" ]] || fail "the leader changed while the observer restarted"
+    local n_bg
+    n_bg=$(acked_count bg)
+    sleep 1
+    touch "$stop"
+    wait_client "$bg" 30 || fail "writer bg failed: $(tail -3 "$ENS_DIR/bg.out")"
+    (($(acked_count bg) > n_bg)) || fail "writer bg made no write after the observer rejoined"
+    # shellcheck disable=SC2046
+    check_trees obsdiff $(seq 1 "$ENS_N")
+    expect_sync DIFF "$L" "$O" "$off" "$d0" "$s0"
+    say "observer node $O restarted under writes ($(acked_count bg) by writer bg), synced by DIFF, trees equal"
 
-    # Observers do not vote: without the observer, and then without a
-    # follower too, the participants take writes.
-    node_kill9 "$O"
-    run_writers 10 10 "noobs:$(node_addr "$F1")"
+    # A session on follower F1 moves to the observer when F1 dies; two
+    # participants and the observer take writes.
+    local mclose=$ENS_DIR/close-moved line
+    client_bg mover ephemeral "$(ens_connect "$F1" "$O")" /moved 6000 "$mclose"
+    c=$CLIENT_PID
+    wait_line "$ENS_DIR/mover.out" '^EPHEMERAL' 30 >/dev/null || fail "no ephemeral: $(cat "$ENS_DIR/mover.out")"
+    sid=$(sed -n 's/^SESSION \(0x[0-9a-f]*\).*/\1/p' "$ENS_DIR/mover.out" | head -1)
+    grep -q "^CONNECTED session=$sid server=$(node_addr "$F1")\$" "$ENS_DIR/mover.out" ||
+        fail "the client is not on node $F1 first: $(head -1 "$ENS_DIR/mover.out")"
     node_kill9 "$F1"
+    line=$(wait_line "$ENS_DIR/mover.out" "^CONNECTED .*server=$(node_addr "$O")\$" 20) ||
+        fail "the session did not move to the observer within 20s: $(tail -3 "$ENS_DIR/mover.out")"
+    [[ $line == "CONNECTED session=$sid "* ]] || fail "the client got a new session on the observer: $line"
+    run_writers 10 10 "noF1:$(node_addr "$O")" "noF1b:$(node_addr "$F2")"
+    # Past the session timeout (6 s): the session lives on through the observer.
+    sleep 3
+    grep -q '^STATE Expired' "$ENS_DIR/mover.out" && fail "the session expired after moving to the observer"
+    wait_owner /moved "$sid" 10 "$L" "$F2" "$O" || fail "/moved not owned by $sid on nodes $L $F2 $O"
+    touch "$mclose"
+    wait_line "$ENS_DIR/mover.out" '^CLOSED' 15 >/dev/null || fail "the moved client did not close: $(tail -2 "$ENS_DIR/mover.out")"
+    wait_client "$c" 10 || fail "the moved client failed: $(tail -2 "$ENS_DIR/mover.out")"
+    wait_owner /moved "" 8 "$L" "$F2" "$O" || fail "/moved still there 8s after its session closed"
+    say "follower $F1 down: session $sid moved to the observer, kept /moved; writes through the observer and node $F2"
+    # Observers do not vote: without the observer too, leader and one follower are a quorum.
+    node_kill9 "$O"
     run_writers 10 10 "two:$(node_addr "$F2")"
     say "observer and follower $F1 down: leader $L and follower $F2 took writes"
     node_start "$O"
     wait_formed 60 || fail "the observer did not rejoin nodes $L $F2"
     check_observer_gauges "one follower down"
     run_writers 10 10 "obs2:$(node_addr "$O")"
-    # shellcheck disable=SC2046
-    check_trees two "$L" "$F2" "$O"
 
     # One participant and the observer: not a quorum.
-    say "kill -9 leader node $L: node $F2 and the observer remain"
+    local z_old
+    z_old=$(zxid_of "$L")
+    say "kill -9 leader node $L (zxid $z_old): node $F2 and the observer remain"
     node_kill9 "$L"
     wait_not_serving "$F2" 30 || fail "participant node $F2 still serving with only the observer"
     wait_not_serving "$O" 30 || fail "observer node $O still serving with one participant"
-    client_bg minority try-create "$(node_addr "$O")" /minority-write 5
+    client_bg minority try-create "$(node_addr "$O")" /minority-write 3
     wait_client "$CLIENT_PID" 30
     local result
     result=$(grep '^RESULT' "$ENS_DIR/minority.out")
@@ -926,8 +971,18 @@ scenario_observer() {
     wait_not_serving "$O" 1 || fail "observer node $O serves again with one participant"
     say "node $F2 and observer node $O not serving; a write through the observer: $result"
 
-    node_start "$L"
+    # F1 back: F1 and F2 elect a new leader (not the dead L), which the
+    # observer follows; then L returns as well.
+    local L2 z2
     node_start "$F1"
+    wait_formed 60 || fail "nodes $F1 $F2 and the observer did not form"
+    L2=$(leader_of)
+    check_observer_gauges "new leader"
+    run_writers 10 10 "newleader:$(node_addr "$O")"
+    z2=$(zxid_of "$L2")
+    (((z2 >> 32) > (z_old >> 32))) || fail "new leader node $L2 zxid $z2 is not of a later epoch than $z_old"
+    say "node $L2 leads nodes $F1 $F2 at zxid $z2; the observer follows it and took writes"
+    node_start "$L"
     wait_formed 60 || fail "the ensemble did not re-form"
     say "re-formed: node $(leader_of) leads, observer node $O observes"
     check_observer_gauges re-formed
