@@ -844,7 +844,7 @@ scenario_observer() {
     form
     local O=$ENS_N
     [[ ${ENS_ROLE[O]} == observer ]] || fail "node $O is not an observer (run.sh --observer java|rzk)"
-    local L F1 F2 m sm st
+    local L F1 F2 m sm st z2
     L=$(leader_of) || fail "no leader"
     read -r F1 F2 <<<"$(followers_of)"
     [[ -n $F2 ]] || fail "not two followers: '$F1 ${F2:-}'"
@@ -923,66 +923,70 @@ scenario_observer() {
     expect_sync DIFF "$L" "$O" "$off" "$d0" "$s0"
     say "observer node $O restarted under writes ($(acked_count bg) by writer bg), synced by DIFF, trees equal"
 
-    # A session on follower F1 moves to the observer when F1 dies; two
-    # participants and the observer take writes.
-    local mclose=$ENS_DIR/close-moved line
-    client_bg mover ephemeral "$(ens_connect "$F1" "$O")" /moved 6000 "$mclose"
+    # The leader dies with the rest up: the followers elect a new leader,
+    # which the observer must follow (synced, in the new leader's mntr)
+    # within 8 s of the kill (Java: 1-2 s; an observer may adopt the dead
+    # leader from the stale votes of peers still looking, and must give it
+    # up as fast as Java does). A session on the old leader, with the
+    # observer next in its connect string, moves to the observer.
+    local mclose=$ENS_DIR/close-moved line z_old t_kill took L2 F
+    client_bg mover ephemeral "$(ens_connect "$L" "$O")" /moved 6000 "$mclose"
     c=$CLIENT_PID
     wait_line "$ENS_DIR/mover.out" '^EPHEMERAL' 30 >/dev/null || fail "no ephemeral: $(cat "$ENS_DIR/mover.out")"
     sid=$(sed -n 's/^SESSION \(0x[0-9a-f]*\).*/\1/p' "$ENS_DIR/mover.out" | head -1)
-    grep -q "^CONNECTED session=$sid server=$(node_addr "$F1")\$" "$ENS_DIR/mover.out" ||
-        fail "the client is not on node $F1 first: $(head -1 "$ENS_DIR/mover.out")"
-    node_kill9 "$F1"
+    grep -q "^CONNECTED session=$sid server=$(node_addr "$L")\$" "$ENS_DIR/mover.out" ||
+        fail "the client is not on node $L first: $(head -1 "$ENS_DIR/mover.out")"
+    z_old=$(zxid_of "$L")
+    say "kill -9 leader node $L (zxid $z_old) with the followers and the observer up"
+    node_kill9 "$L"
+    t_kill=$SECONDS
+    wait_formed 30 || fail "no new leader with the observer within 30s of the leader's kill"
+    L2=$(leader_of)
+    check_observer_gauges "new leader"
+    took=$((SECONDS - t_kill))
+    ((took <= 8)) || fail "the observer followed new leader node $L2 only ${took}s after the kill (want <= 8s)"
+    read -r F <<<"$(others "$L" "$L2" "$O")"
     line=$(wait_line "$ENS_DIR/mover.out" "^CONNECTED .*server=$(node_addr "$O")\$" 20) ||
         fail "the session did not move to the observer within 20s: $(tail -3 "$ENS_DIR/mover.out")"
     [[ $line == "CONNECTED session=$sid "* ]] || fail "the client got a new session on the observer: $line"
-    run_writers 10 10 "noF1:$(node_addr "$O")" "noF1b:$(node_addr "$F2")"
+    run_writers 10 10 "noL:$(node_addr "$O")" "noLb:$(node_addr "$F")"
+    z2=$(zxid_of "$L2")
+    (((z2 >> 32) > (z_old >> 32))) || fail "new leader node $L2 zxid $z2 is not of a later epoch than $z_old"
     # Past the session timeout (6 s): the session lives on through the observer.
-    sleep 3
+    sleep 2
     grep -q '^STATE Expired' "$ENS_DIR/mover.out" && fail "the session expired after moving to the observer"
-    wait_owner /moved "$sid" 10 "$L" "$F2" "$O" || fail "/moved not owned by $sid on nodes $L $F2 $O"
+    wait_owner /moved "$sid" 10 "$L2" "$F" "$O" || fail "/moved not owned by $sid on nodes $L2 $F $O"
     touch "$mclose"
     wait_line "$ENS_DIR/mover.out" '^CLOSED' 15 >/dev/null || fail "the moved client did not close: $(tail -2 "$ENS_DIR/mover.out")"
     wait_client "$c" 10 || fail "the moved client failed: $(tail -2 "$ENS_DIR/mover.out")"
-    wait_owner /moved "" 8 "$L" "$F2" "$O" || fail "/moved still there 8s after its session closed"
-    say "follower $F1 down: session $sid moved to the observer, kept /moved; writes through the observer and node $F2"
-    # Observers do not vote: without the observer too, leader and one follower are a quorum.
+    wait_owner /moved "" 8 "$L2" "$F" "$O" || fail "/moved still there 8s after its session closed"
+    say "node $L2 leads (zxid $z2), the observer followed it ${took}s after the kill; session $sid moved to the observer; writes through it and node $F"
+
+    # Observers do not vote: without the observer too, the two participants are a quorum.
     node_kill9 "$O"
-    run_writers 10 10 "two:$(node_addr "$F2")"
-    say "observer and follower $F1 down: leader $L and follower $F2 took writes"
+    run_writers 10 10 "two:$(node_addr "$F")"
+    say "observer and node $L down: leader $L2 and follower $F took writes"
     node_start "$O"
-    wait_formed 60 || fail "the observer did not rejoin nodes $L $F2"
-    check_observer_gauges "one follower down"
+    wait_formed 60 || fail "the observer did not rejoin nodes $L2 $F"
+    check_observer_gauges "observer back"
     run_writers 10 10 "obs2:$(node_addr "$O")"
 
     # One participant and the observer: not a quorum.
-    local z_old
-    z_old=$(zxid_of "$L")
-    say "kill -9 leader node $L (zxid $z_old): node $F2 and the observer remain"
-    node_kill9 "$L"
-    wait_not_serving "$F2" 30 || fail "participant node $F2 still serving with only the observer"
+    say "kill -9 leader node $L2: node $F and the observer remain"
+    node_kill9 "$L2"
+    wait_not_serving "$F" 30 || fail "participant node $F still serving with only the observer"
     wait_not_serving "$O" 30 || fail "observer node $O still serving with one participant"
     client_bg minority try-create "$(node_addr "$O")" /minority-write 3
     wait_client "$CLIENT_PID" 30
     local result
     result=$(grep '^RESULT' "$ENS_DIR/minority.out")
     [[ -n $result && $result != "RESULT OK" ]] || fail "write through the observer in a minority: '${result:-no result}'"
-    wait_not_serving "$F2" 1 || fail "participant node $F2 serves again with only the observer"
+    wait_not_serving "$F" 1 || fail "participant node $F serves again with only the observer"
     wait_not_serving "$O" 1 || fail "observer node $O serves again with one participant"
-    say "node $F2 and observer node $O not serving; a write through the observer: $result"
+    say "node $F and observer node $O not serving; a write through the observer: $result"
 
-    # F1 back: F1 and F2 elect a new leader (not the dead L), which the
-    # observer follows; then L returns as well.
-    local L2 z2
-    node_start "$F1"
-    wait_formed 60 || fail "nodes $F1 $F2 and the observer did not form"
-    L2=$(leader_of)
-    check_observer_gauges "new leader"
-    run_writers 10 10 "newleader:$(node_addr "$O")"
-    z2=$(zxid_of "$L2")
-    (((z2 >> 32) > (z_old >> 32))) || fail "new leader node $L2 zxid $z2 is not of a later epoch than $z_old"
-    say "node $L2 leads nodes $F1 $F2 at zxid $z2; the observer follows it and took writes"
     node_start "$L"
+    node_start "$L2"
     wait_formed 60 || fail "the ensemble did not re-form"
     say "re-formed: node $(leader_of) leads, observer node $O observes"
     check_observer_gauges re-formed
