@@ -56,6 +56,19 @@ quorum() { # kinds
 for kinds in java,java,java rzk,java,java java,java,rzk rzk,rzk,java rzk,rzk,rzk; do
     suite "quorum-${kinds//,/-}" quorum "$kinds"
 done
+# 3 participants + 1 observer (node 4), one ensemble per mix: the all-Java
+# reference, an rzk observer of a Java leader, a Java observer of an rzk
+# leader, all rzk.
+quorum_observer() {
+    local mix kinds obs ok=0
+    for mix in java,java,java+java java,java,java+rzk rzk,rzk,rzk+java rzk,rzk,rzk+rzk; do
+        kinds=${mix%+*} obs=${mix#*+}
+        env RZK_BIN="$PWD/target/release/rzk" QUORUM_OUT="$PWD/compat-tests/out/quorum-observer-${kinds//,/-}-$obs" \
+            compat-tests/quorum/run.sh --kinds "$kinds" --observer "$obs" || ok=1
+    done
+    return $ok
+}
+suite quorum-observer quorum_observer
 suite bench-smoke scripts/bench.sh --smoke --no-build
 suite bench-ensemble-smoke scripts/bench.sh --ensemble --smoke --no-build
 if [[ -x compat-tests/jute-golden/run.sh ]]; then

@@ -4,6 +4,7 @@
 # the same server.N lines.  Source this file, then:
 #
 #   ens_init <name> java,rzk,java [key=value ...]   # write zoo.cfg + myid per node
+#   ens_init <name> java,rzk,java,rzk:observer      # node 4 an observer
 #   ens_start_all && wait_formed                     # launch every node at once
 #   node_kill9 "$(leader_of)"; node_start 2; ...
 #
@@ -13,8 +14,13 @@
 # with ENS_DIR=$QUORUM_OUT/<name> (default compat-tests/out/quorum/<name>).
 # Every node started here is stopped by PID from an EXIT trap.
 #
-# Per node: ENS_KIND[i] ENS_CPORT[i] (client) ENS_QPORT[i] (quorum)
-# ENS_EPORT[i] (election) ENS_PID[i] (empty when not running).
+# A kind with the suffix `:observer` makes that node an observer: its
+# server.N line ends in `:observer` (on every node) and its own zoo.cfg has
+# peerType=observer, as Java requires.
+#
+# Per node: ENS_KIND[i] ENS_ROLE[i] (participant or observer) ENS_CPORT[i]
+# (client) ENS_QPORT[i] (quorum) ENS_EPORT[i] (election) ENS_PID[i] (empty
+# when not running).  ENS_VOTERS: how many nodes are participants.
 #
 # Env: RZK_BIN, ZK_JAVA_CP (as servers.sh), ENS_JVMFLAGS (extra -D flags for
 # the Java nodes), ENS_JAVA_OPTS (the Java nodes' heap/GC/JIT flags instead
@@ -38,6 +44,8 @@ ENS_N=0
 ENS_NAME=""
 ENS_DIR=""
 ENS_KIND=()
+ENS_ROLE=()
+ENS_VOTERS=0
 ENS_CPORT=()
 ENS_QPORT=()
 ENS_EPORT=()
@@ -94,10 +102,17 @@ ens_init() {
     ENS_N=${#kind_list[@]}
     ENS_NAME=$name
     ENS_DIR=$QUORUM_OUT/$name
-    ENS_KIND=() ENS_CPORT=() ENS_QPORT=() ENS_EPORT=() ENS_PID=()
+    ENS_KIND=() ENS_ROLE=() ENS_CPORT=() ENS_QPORT=() ENS_EPORT=() ENS_PID=()
+    ENS_VOTERS=0
     ((ENS_N >= 1)) || { echo "ensemble.sh: no node kinds given" >&2; return 1; }
     for ((i = 1; i <= ENS_N; i++)); do
-        ENS_KIND[i]=${kind_list[i - 1]}
+        ENS_KIND[i]=${kind_list[i - 1]%:observer}
+        if [[ ${kind_list[i - 1]} == *:observer ]]; then
+            ENS_ROLE[i]=observer
+        else
+            ENS_ROLE[i]=participant
+            ENS_VOTERS=$((ENS_VOTERS + 1))
+        fi
         case ${ENS_KIND[i]} in
         java) [[ -r /usr/share/java/zookeeper.jar ]] || {
             echo "ensemble.sh: /usr/share/java/zookeeper.jar missing; run scripts/install-deps.sh" >&2
@@ -124,19 +139,25 @@ ens_init() {
     rm -rf "$ENS_DIR"
     local servers=()
     for ((i = 1; i <= ENS_N; i++)); do
-        servers+=("server.$i=127.0.0.1:${ENS_QPORT[i]}:${ENS_EPORT[i]};127.0.0.1:${ENS_CPORT[i]}")
+        local obs=""
+        [[ ${ENS_ROLE[i]} == observer ]] && obs=:observer
+        servers+=("server.$i=127.0.0.1:${ENS_QPORT[i]}:${ENS_EPORT[i]}$obs;127.0.0.1:${ENS_CPORT[i]}")
     done
     for ((i = 1; i <= ENS_N; i++)); do
         mkdir -p "$(node_dir "$i")/data"
         echo "$i" >"$(node_dir "$i")/data/myid"
+        local own=()
+        [[ ${ENS_ROLE[i]} == observer ]] && own=(peerType=observer)
         write_zoo_cfg "$(node_dir "$i")/zoo.cfg" "$(node_dir "$i")/data" "${ENS_CPORT[i]}" \
             "tickTime=$ENS_TICK" "initLimit=$ENS_INIT_LIMIT" "syncLimit=$ENS_SYNC_LIMIT" \
-            "${servers[@]}" "$@"
+            "${servers[@]}" "${own[@]}" "$@"
     done
     ens_log "kinds $kinds; client ports ${ENS_CPORT[*]:1}; in $ENS_DIR"
 }
 
 node_dir() { echo "$ENS_DIR/node$1"; }
+# java or rzk, with :observer for an observer.
+node_kind() { echo "${ENS_KIND[$1]}${ENS_ROLE[$1]/#participant/}" | sed 's/observer$/:observer/'; }
 node_log() { echo "$ENS_DIR/node$1/server.log"; }
 node_addr() { echo "127.0.0.1:${ENS_CPORT[$1]}"; }
 node_running() { [[ -n ${ENS_PID[$1]:-} ]] && kill -0 "${ENS_PID[$1]}" 2>/dev/null; }
@@ -261,13 +282,13 @@ mntr_of() { # i key
     node_4lw "$1" mntr | awk -v k="$2" '$1 == k { print $2; exit }'
 }
 
-# Wait until node i reports leader or follower in srvr.
+# Wait until node i reports leader, follower or observer in srvr.
 wait_serving() { # i [timeout_s]
     local i=$1 deadline=$((SECONDS + ${2:-60})) m
     while ((SECONDS < deadline)); do
         node_running "$i" || { echo "ensemble.sh: node $i is not running" >&2; return 1; }
         m=$(mode_of "$i")
-        [[ $m == leader || $m == follower ]] && return 0
+        [[ $m == leader || $m == follower || $m == observer ]] && return 0
         sleep 0.2
     done
     echo "ensemble.sh: node $i not serving after ${2:-60}s (mode '${m:-}')" >&2
@@ -279,23 +300,28 @@ ens_status() {
     local i
     for ((i = 1; i <= ENS_N; i++)); do
         if node_running "$i"; then
-            echo "  node $i ${ENS_KIND[i]} pid ${ENS_PID[i]} mode=$(mode_of "$i") zxid=$(zxid_of "$i")"
+            echo "  node $i $(node_kind "$i") pid ${ENS_PID[i]} mode=$(mode_of "$i") zxid=$(zxid_of "$i")"
         else
-            echo "  node $i ${ENS_KIND[i]} down"
+            echo "  node $i $(node_kind "$i") down"
         fi
     done
 }
 
-# Wait until every running node is leader or follower and exactly one is
-# leader (and at least a majority of ENS_N is running).
+# Wait until every running participant is leader or follower, every running
+# observer is observer, exactly one is leader, and a majority of the
+# participants is running.
 wait_formed() { # [timeout_s]
     local deadline=$((SECONDS + ${1:-60})) i m leaders running ok
     while ((SECONDS < deadline)); do
         leaders=0 running=0 ok=1
         for ((i = 1; i <= ENS_N; i++)); do
             node_running "$i" || continue
-            running=$((running + 1))
             m=$(mode_of "$i")
+            if [[ ${ENS_ROLE[i]} == observer ]]; then
+                [[ $m == observer ]] || ok=0
+                continue
+            fi
+            running=$((running + 1))
             case $m in
             leader) leaders=$((leaders + 1)) ;;
             follower) ;;
@@ -308,7 +334,7 @@ wait_formed() { # [timeout_s]
             *) ok=0 ;;
             esac
         done
-        if ((ok && leaders == 1 && 2 * running > ENS_N)); then
+        if ((ok && leaders == 1 && 2 * running > ENS_VOTERS)); then
             return 0
         fi
         sleep 0.3

@@ -14,10 +14,16 @@
 //       and prints RESULT <code> (or RESULT NOACK after <seconds>).
 //   try-create <connect> <path> <seconds>
 //       sends one create at once (queued until connected) and prints RESULT.
-//   ephemeral <connect> <path> <sessionTimeoutMs>
-//       creates an ephemeral and keeps its session until killed; prints
+//   ephemeral <connect> <path> <sessionTimeoutMs> [closefile]
+//       creates an ephemeral and keeps its session until killed (or, with
+//       closefile, until that file exists: then closes the session, prints
+//       CLOSED and exits; gives up after 120 s); prints
 //       CONNECTED session=0x... server=ip:port at every (re)connection,
 //       SESSION 0x... timeout=<negotiated ms> once, STATE <state> on others.
+//   sync-read <connect> <seconds> <path>...
+//       connects, then for each path: sync(path), getData(path), and prints
+//       READ <path> <data> (or READ <path> ABSENT); RESULT OK at the end,
+//       RESULT TIMEOUT if a sync did not complete within <seconds>.
 //
 // <connect> is host:port,...; the hosts are tried in the order given (the
 // stock client shuffles them), so a scenario chooses which node a client is
@@ -249,7 +255,46 @@ public class QuorumClient {
         zk.create(a[2], ("owner:0x" + Long.toHexString(zk.getSessionId())).getBytes("UTF-8"),
             ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
         say("EPHEMERAL " + a[2]);
-        Thread.sleep(Long.MAX_VALUE);
+        if (a.length < 5) {
+            Thread.sleep(Long.MAX_VALUE);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!Files.exists(Paths.get(a[4]))) {
+            if (System.nanoTime() > deadline) {
+                say("RESULT NOGO");
+                Runtime.getRuntime().halt(1);
+            }
+            Thread.sleep(20);
+        }
+        zk.close();
+        say("CLOSED");
+    }
+
+    static void syncRead(String[] a) throws Exception {
+        int seconds = Integer.parseInt(a[2]);
+        Zk zk = connect(a[1], 10000, new StateLog(false), seconds);
+        say("CONNECTED session=0x" + Long.toHexString(zk.getSessionId()) + " server=" + zk.server());
+        for (int k = 3; k < a.length; k++) {
+            String path = a[k];
+            BlockingQueue<Integer> rc = new ArrayBlockingQueue<>(1);
+            zk.sync(path, (code, p, ctx) -> rc.offer(code), null);
+            Integer code = rc.poll(seconds, TimeUnit.SECONDS);
+            if (code == null) {
+                say("RESULT TIMEOUT sync " + path);
+                Runtime.getRuntime().halt(1);
+            }
+            if (code != 0) {
+                say("RESULT " + KeeperException.Code.get(code).name() + " sync " + path);
+                Runtime.getRuntime().halt(1);
+            }
+            try {
+                say("READ " + path + " " + new String(zk.getData(path, false, null), "UTF-8"));
+            } catch (KeeperException.NoNodeException e) {
+                say("READ " + path + " ABSENT");
+            }
+        }
+        say("RESULT OK");
+        zk.close();
     }
 
     public static void main(String[] a) throws Exception {
@@ -266,8 +311,11 @@ public class QuorumClient {
             case "ephemeral":
                 ephemeral(a);
                 break;
+            case "sync-read":
+                syncRead(a);
+                break;
             default:
-                System.err.println("usage: QuorumClient write|hold-create|try-create|ephemeral ...");
+                System.err.println("usage: QuorumClient write|hold-create|try-create|ephemeral|sync-read ...");
                 System.exit(2);
         }
     }

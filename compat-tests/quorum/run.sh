@@ -6,7 +6,10 @@
 #   compat-tests/quorum/run.sh --kinds java,java,java     # the reference
 #   compat-tests/quorum/run.sh --kinds rzk,java,java      # a mix
 #   compat-tests/quorum/run.sh --kinds ... --only sync,expiry
+#   compat-tests/quorum/run.sh --kinds java,java,java --observer rzk   # + node 4, an observer
 #
+# With --observer KIND a fourth node of that kind joins as an observer, and
+# the scenarios default to the observer scenario (the only one that needs it).
 # Each scenario runs in its own process on its own ensemble (logs in
 # compat-tests/out/quorum/<scenario>/node<i>/), bounded by a timeout, and
 # prints PASS/FAIL <scenario>: <why>.  The last line is PASS/FAIL quorum;
@@ -21,16 +24,22 @@ export QUORUM_OUT=${QUORUM_OUT:-$COMPAT/out/quorum}
 ALL_SCENARIOS=(formation leader-kill sync expiry session-move minority datadir-swap peer-garbage committed-survives unacked-truncated)
 
 KINDS=java,java,java
+OBSERVER=""
 ONLY=""
 SCENARIO=""
 while (($#)); do
     case $1 in
     --kinds) KINDS=$2; shift 2 ;;
+    --observer) OBSERVER=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --scenario) SCENARIO=$2; shift 2 ;; # internal: run one scenario in this process
-    *) echo "usage: run.sh [--kinds k1,k2,k3] [--only s1,s2]" >&2; exit 2 ;;
+    *) echo "usage: run.sh [--kinds k1,k2,k3] [--observer java|rzk] [--only s1,s2]" >&2; exit 2 ;;
     esac
 done
+case $OBSERVER in
+"" | java | rzk) ;;
+*) echo "FAIL quorum: --observer is java or rzk, got '$OBSERVER'"; exit 2 ;;
+esac
 
 J=/usr/share/java
 CLIENT_CP=$J/zookeeper.jar:$J/zookeeper-jute.jar:$J/slf4j-simple.jar
@@ -42,6 +51,9 @@ if [[ -z $SCENARIO ]]; then
     if ((${#kind_list[@]} != 3)); then
         echo "FAIL quorum: the scenarios need 3 nodes, --kinds gave '$KINDS'"
         exit 2
+    fi
+    if [[ -n $OBSERVER ]]; then
+        ALL_SCENARIOS=(observer)
     fi
     # shellcheck source=../lib/servers.sh
     source "$COMPAT/lib/servers.sh"
@@ -65,6 +77,12 @@ if [[ -z $SCENARIO ]]; then
     fi
     scenarios=("${ALL_SCENARIOS[@]}")
     [[ -n $ONLY ]] && IFS=, read -r -a scenarios <<<"$ONLY"
+    for s in "${scenarios[@]}"; do
+        if [[ -n $OBSERVER && $s != observer ]] || [[ -z $OBSERVER && $s == observer ]]; then
+            echo "FAIL quorum: the observer scenario runs with --observer, and only it"
+            exit 2
+        fi
+    done
     t0=$SECONDS
     verdicts=()
     failed=0
@@ -73,7 +91,8 @@ if [[ -z $SCENARIO ]]; then
         out=$QUORUM_OUT/$s.txt
         mkdir -p "$QUORUM_OUT"
         # 9>&-: no node or client may keep the lock.
-        timeout -k 15 "${QUORUM_SCENARIO_TIMEOUT:-150}" "$0" --kinds "$KINDS" --scenario "$s" 9>&- 2>&1 |
+        timeout -k 15 "${QUORUM_SCENARIO_TIMEOUT:-150}" "$0" --kinds "$KINDS" ${OBSERVER:+--observer "$OBSERVER"} \
+            --scenario "$s" 9>&- 2>&1 |
             tee "$out"
         rc=${PIPESTATUS[0]}
         if ((rc == 124 || rc == 137)); then
@@ -86,7 +105,7 @@ if [[ -z $SCENARIO ]]; then
             verdicts+=("$s FAILED $((SECONDS - ts))s")
         fi
     done
-    summary="kinds $KINDS: $(IFS=';'; echo "${verdicts[*]}" | sed 's/;/; /g') (total $((SECONDS - t0))s)"
+    summary="kinds $KINDS${OBSERVER:+ + $OBSERVER observer}: $(IFS=';'; echo "${verdicts[*]}" | sed 's/;/; /g') (total $((SECONDS - t0))s)"
     if ((failed)); then
         echo "FAIL quorum: $summary"
         exit 1
@@ -259,7 +278,7 @@ others() { # ids to leave out...
 }
 
 form() { # [key=value ...]
-    ens_init "$SCENARIO" "$KINDS" "$@" || fail "cannot set up the ensemble"
+    ens_init "$SCENARIO" "$KINDS${OBSERVER:+,$OBSERVER:observer}" "$@" || fail "cannot set up the ensemble"
     ens_start_all || fail "cannot start the nodes"
     local t0=$SECONDS
     wait_formed 90 || fail "the ensemble did not form"
@@ -774,6 +793,208 @@ scenario_unacked_truncated() {
     wait_same_zxid 30 || fail "the nodes' zxids did not converge"
     trunc_unacked "$L" "$F" "$F2"
     pass "the crashed leader's unacknowledged proposal was truncated (TRUNC) and is on no node"
+}
+
+# k. An observer beside the three participants (run.sh --observer KIND: node
+# 4, `server.4=...:observer`, peerType=observer in its zoo.cfg). It says
+# Mode: observer, the leader counts it as a synced observer, writes through
+# it commit everywhere and a sync through it sees writes made elsewhere, its
+# session's close removes its ephemeral everywhere, a restart syncs it by
+# DIFF; and it does not vote: the participants take writes without it, two
+# participants without it are a quorum, and one participant with it is not.
+
+# The leader's mntr counts each running learner (zk_learners), each
+# running follower (zk_synced_followers) and each running observer
+# (zk_synced_observers), within 10 s (a learner may still be syncing).
+check_observer_gauges() { # label
+    local L i want_l=0 want_f=0 want_o=0 deadline=$((SECONDS + 10)) mntr learners synced observers
+    L=$(leader_of) || fail "$1: no leader for the mntr check"
+    for ((i = 1; i <= ENS_N; i++)); do
+        ((i == L)) && continue
+        node_running "$i" || continue
+        want_l=$((want_l + 1))
+        if [[ ${ENS_ROLE[i]} == observer ]]; then want_o=$((want_o + 1)); else want_f=$((want_f + 1)); fi
+    done
+    while :; do
+        mntr=$(node_4lw "$L" mntr)
+        learners=$(awk '$1 == "zk_learners" { print $2 }' <<<"$mntr")
+        synced=$(awk '$1 == "zk_synced_followers" { print $2 }' <<<"$mntr")
+        observers=$(awk '$1 == "zk_synced_observers" { print $2 }' <<<"$mntr")
+        [[ $learners == "$want_l" && $synced == "$want_f" && $observers == "$want_o" ]] && break
+        ((SECONDS < deadline)) ||
+            fail "$1: leader node $L (${ENS_KIND[L]}) mntr: zk_learners '${learners:-}', zk_synced_followers '${synced:-}', zk_synced_observers '${observers:-}'; want $want_l, $want_f, $want_o"
+        sleep 0.3
+    done
+    say "$1: leader node $L (${ENS_KIND[L]}) mntr: zk_learners $learners, zk_synced_followers $synced, zk_synced_observers $observers"
+}
+
+# Node i answers srvr with exactly Java's not-serving text within timeout_s.
+wait_not_serving() { # i timeout_s
+    local want="This ZooKeeper instance is not currently serving requests" reply
+    local deadline=$((SECONDS + $2))
+    while :; do
+        reply=$(node_4lw "$1" srvr)
+        [[ $reply == "$want"$'\n' || $reply == "$want" ]] && return 0
+        ((SECONDS < deadline)) || { say "node $1 srvr: '$reply'"; return 1; }
+        sleep 0.3
+    done
+}
+
+scenario_observer() {
+    form
+    local O=$ENS_N
+    [[ ${ENS_ROLE[O]} == observer ]] || fail "node $O is not an observer (run.sh --observer java|rzk)"
+    local L F1 F2 m sm st z2
+    L=$(leader_of) || fail "no leader"
+    read -r F1 F2 <<<"$(followers_of)"
+    [[ -n $F2 ]] || fail "not two followers: '$F1 ${F2:-}'"
+    m=$(mode_of "$O")
+    sm=$(node_4lw "$O" stat | sed -n 's/^Mode: //p')
+    st=$(mntr_of "$O" zk_server_state)
+    [[ $m == observer && $sm == observer ]] || fail "observer node $O: srvr Mode '$m', stat Mode '$sm'"
+    [[ $st == observer ]] || fail "observer node $O: mntr zk_server_state '$st'"
+    say "observer node $O (${ENS_KIND[O]}): srvr/stat Mode observer, mntr zk_server_state observer; followers $F1 $F2"
+    check_observer_gauges formed
+    # For comparing runs (no two nodes of one ensemble share the observer's role).
+    mntr_keys "$L" >"$ENS_DIR/mntr-keys.leader"
+    mntr_keys "$F1" >"$ENS_DIR/mntr-keys.follower"
+    mntr_keys "$O" >"$ENS_DIR/mntr-keys.observer"
+
+    # Writes through the observer and through each participant at once.
+    run_writers 20 20 "obs:$(node_addr "$O")" "via$L:$(node_addr "$L")" \
+        "via$F1:$(node_addr "$F1")" "via$F2:$(node_addr "$F2")"
+    # Through the observer: sync, then read the last write acked by each participant.
+    local i paths=() want=() got
+    for i in "$L" "$F1" "$F2"; do
+        paths+=("$(tail -1 "$ENS_DIR/acked.via$i" | cut -d' ' -f1)")
+        want+=("READ $(tail -1 "$ENS_DIR/acked.via$i")")
+    done
+    client_bg syncread sync-read "$(node_addr "$O")" 20 "${paths[@]}"
+    wait_client "$CLIENT_PID" 40 || fail "sync-read through the observer failed: $(tail -3 "$ENS_DIR/syncread.out")"
+    grep -q "server=$(node_addr "$O")\$" "$ENS_DIR/syncread.out" || fail "sync-read not on the observer: $(head -1 "$ENS_DIR/syncread.out")"
+    got=$(grep '^READ ' "$ENS_DIR/syncread.out")
+    [[ $got == "$(printf '%s\n' "${want[@]}")" ]] ||
+        fail "after sync, the observer read '$got', want '$(printf '%s; ' "${want[@]}")'"
+    say "observer node $O, after sync: the last writes through nodes $L $F1 $F2 read back"
+    # shellcheck disable=SC2046
+    check_trees writes $(seq 1 "$ENS_N")
+    [[ $(grep -c '^/qw/obs-' "$TREE_FILE") == 20 ]] || fail "the 20 writes through the observer are not all there"
+
+    # An ephemeral through the observer goes everywhere when its session closes.
+    local close=$ENS_DIR/close-eph sid c t0
+    client_bg eph ephemeral "$(node_addr "$O")" /eph-obs 10000 "$close"
+    c=$CLIENT_PID
+    wait_line "$ENS_DIR/eph.out" '^EPHEMERAL' 30 >/dev/null || fail "no ephemeral through the observer: $(cat "$ENS_DIR/eph.out")"
+    sid=$(sed -n 's/^SESSION \(0x[0-9a-f]*\).*/\1/p' "$ENS_DIR/eph.out" | head -1)
+    # shellcheck disable=SC2046
+    wait_owner /eph-obs "$sid" 15 $(seq 1 "$ENS_N") || fail "/eph-obs not on every node with owner $sid"
+    touch "$close"
+    t0=$SECONDS
+    wait_line "$ENS_DIR/eph.out" '^CLOSED' 15 >/dev/null || fail "the client did not close its session: $(tail -2 "$ENS_DIR/eph.out")"
+    # Well within the session timeout (10 s): the close, not an expiry.
+    # shellcheck disable=SC2046
+    wait_owner /eph-obs "" 8 $(seq 1 "$ENS_N") || fail "/eph-obs still on some node 8s after its session closed"
+    wait_client "$c" 10 || fail "the ephemeral client failed: $(tail -2 "$ENS_DIR/eph.out")"
+    say "session $sid made /eph-obs through the observer; gone from every node $((SECONDS - t0))s after the close"
+
+    # The observer restarts and catches up by DIFF: a writer makes writes
+    # while it is down and goes on while it syncs (so that commits reach it,
+    # as INFORMs, during its sync).
+    local off d0 s0 stop=$ENS_DIR/stop-bg bg
+    node_stop "$O"
+    off=$(wc -l <"$(node_log "$L")")
+    d0=$(mntr_of "$L" zk_diff_count)
+    s0=$(mntr_of "$L" zk_snap_count)
+    client_bg bg write "$(node_addr "$F2")" bg 60 1000000 "$ENS_DIR/acked.bg" "$stop"
+    bg=$CLIENT_PID
+    wait_line "$ENS_DIR/acked.bg" '-000020 ' 30 >/dev/null || fail "writer bg acknowledged under 20 writes in 30s"
+    say "observer node $O stopped; writer bg made $(acked_count bg) writes; start it"
+    node_start "$O"
+    wait_formed 60 || fail "the observer did not rejoin"
+    [[ $(leader_of) == "$L" ]] || fail "the leader changed while the observer restarted"
+    local n_bg
+    n_bg=$(acked_count bg)
+    sleep 1
+    touch "$stop"
+    wait_client "$bg" 30 || fail "writer bg failed: $(tail -3 "$ENS_DIR/bg.out")"
+    (($(acked_count bg) > n_bg)) || fail "writer bg made no write after the observer rejoined"
+    # shellcheck disable=SC2046
+    check_trees obsdiff $(seq 1 "$ENS_N")
+    expect_sync DIFF "$L" "$O" "$off" "$d0" "$s0"
+    say "observer node $O restarted under writes ($(acked_count bg) by writer bg), synced by DIFF, trees equal"
+
+    # The leader dies with the rest up: the followers elect a new leader,
+    # which the observer must follow (synced, in the new leader's mntr)
+    # within 8 s of the kill (Java: 1-2 s; an observer may adopt the dead
+    # leader from the stale votes of peers still looking, and must give it
+    # up as fast as Java does). A session on the old leader, with the
+    # observer next in its connect string, moves to the observer.
+    local mclose=$ENS_DIR/close-moved line z_old t_kill took L2 F
+    client_bg mover ephemeral "$(ens_connect "$L" "$O")" /moved 6000 "$mclose"
+    c=$CLIENT_PID
+    wait_line "$ENS_DIR/mover.out" '^EPHEMERAL' 30 >/dev/null || fail "no ephemeral: $(cat "$ENS_DIR/mover.out")"
+    sid=$(sed -n 's/^SESSION \(0x[0-9a-f]*\).*/\1/p' "$ENS_DIR/mover.out" | head -1)
+    grep -q "^CONNECTED session=$sid server=$(node_addr "$L")\$" "$ENS_DIR/mover.out" ||
+        fail "the client is not on node $L first: $(head -1 "$ENS_DIR/mover.out")"
+    z_old=$(zxid_of "$L")
+    say "kill -9 leader node $L (zxid $z_old) with the followers and the observer up"
+    node_kill9 "$L"
+    t_kill=$SECONDS
+    wait_formed 30 || fail "no new leader with the observer within 30s of the leader's kill"
+    L2=$(leader_of)
+    check_observer_gauges "new leader"
+    took=$((SECONDS - t_kill))
+    ((took <= 8)) || fail "the observer followed new leader node $L2 only ${took}s after the kill (want <= 8s)"
+    read -r F <<<"$(others "$L" "$L2" "$O")"
+    line=$(wait_line "$ENS_DIR/mover.out" "^CONNECTED .*server=$(node_addr "$O")\$" 20) ||
+        fail "the session did not move to the observer within 20s: $(tail -3 "$ENS_DIR/mover.out")"
+    [[ $line == "CONNECTED session=$sid "* ]] || fail "the client got a new session on the observer: $line"
+    run_writers 10 10 "noL:$(node_addr "$O")" "noLb:$(node_addr "$F")"
+    z2=$(zxid_of "$L2")
+    (((z2 >> 32) > (z_old >> 32))) || fail "new leader node $L2 zxid $z2 is not of a later epoch than $z_old"
+    # Past the session timeout (6 s): the session lives on through the observer.
+    sleep 2
+    grep -q '^STATE Expired' "$ENS_DIR/mover.out" && fail "the session expired after moving to the observer"
+    wait_owner /moved "$sid" 10 "$L2" "$F" "$O" || fail "/moved not owned by $sid on nodes $L2 $F $O"
+    touch "$mclose"
+    wait_line "$ENS_DIR/mover.out" '^CLOSED' 15 >/dev/null || fail "the moved client did not close: $(tail -2 "$ENS_DIR/mover.out")"
+    wait_client "$c" 10 || fail "the moved client failed: $(tail -2 "$ENS_DIR/mover.out")"
+    wait_owner /moved "" 8 "$L2" "$F" "$O" || fail "/moved still there 8s after its session closed"
+    say "node $L2 leads (zxid $z2), the observer followed it ${took}s after the kill; session $sid moved to the observer; writes through it and node $F"
+
+    # Observers do not vote: without the observer too, the two participants are a quorum.
+    node_kill9 "$O"
+    run_writers 10 10 "two:$(node_addr "$F")"
+    say "observer and node $L down: leader $L2 and follower $F took writes"
+    node_start "$O"
+    wait_formed 60 || fail "the observer did not rejoin nodes $L2 $F"
+    check_observer_gauges "observer back"
+    run_writers 10 10 "obs2:$(node_addr "$O")"
+
+    # One participant and the observer: not a quorum.
+    say "kill -9 leader node $L2: node $F and the observer remain"
+    node_kill9 "$L2"
+    wait_not_serving "$F" 30 || fail "participant node $F still serving with only the observer"
+    wait_not_serving "$O" 30 || fail "observer node $O still serving with one participant"
+    client_bg minority try-create "$(node_addr "$O")" /minority-write 3
+    wait_client "$CLIENT_PID" 30
+    local result
+    result=$(grep '^RESULT' "$ENS_DIR/minority.out")
+    [[ -n $result && $result != "RESULT OK" ]] || fail "write through the observer in a minority: '${result:-no result}'"
+    wait_not_serving "$F" 1 || fail "participant node $F serves again with only the observer"
+    wait_not_serving "$O" 1 || fail "observer node $O serves again with one participant"
+    say "node $F and observer node $O not serving; a write through the observer: $result"
+
+    node_start "$L"
+    node_start "$L2"
+    wait_formed 60 || fail "the ensemble did not re-form"
+    say "re-formed: node $(leader_of) leads, observer node $O observes"
+    check_observer_gauges re-formed
+    run_writers 10 10 "after:$(node_addr "$O")"
+    # shellcheck disable=SC2046
+    check_trees final $(seq 1 "$ENS_N")
+    ! grep -q '^/minority-write ' "$TREE_FILE" || fail "the failed write /minority-write exists"
+    pass "observer node $O (${ENS_KIND[O]}) observed, served writes and syncs, synced by DIFF; without it two participants were a quorum, with it one was not"
 }
 
 "scenario_${SCENARIO//-/_}"

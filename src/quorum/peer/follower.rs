@@ -25,6 +25,48 @@ use crate::server::net::{self, LeaderIo, Persistence, Role};
 /// the election, so a refused connection is worth retrying soon.
 const CONNECT_RETRY: Duration = Duration::from_millis(20);
 
+/// How long refused connections to the leader are retried before going
+/// back to the election: Java's LeaderConnector makes 5 tries
+/// leaderConnectDelayDuringRetryMs (100 ms) apart, so it gives up about
+/// 400 ms after the first. Long enough for a leader that decides a
+/// finalize wait (200 ms) after us to bind its port; short enough that a
+/// vote for a dead server (an observer may adopt one from the stale
+/// replies of peers that are still looking, in Java as in rzk) costs well
+/// under a second, not initLimit ticks.
+const CONNECT_WINDOW: Duration = Duration::from_millis(4 * 100);
+
+/// Java's Learner.connectToLeader on a blocking connector: retry a failed
+/// connection every `retry` until `window` has passed since the first
+/// attempt, never past `limit` (initLimit ticks; also each attempt's
+/// timeout).
+fn connect_with_retries<S>(
+    mut connect: impl FnMut(Duration) -> std::io::Result<S>,
+    mut sleep: impl FnMut(Duration),
+    elapsed: impl Fn() -> Duration,
+    limit: Duration,
+    window: Duration,
+    retry: Duration,
+) -> Result<S, String> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let left = limit.saturating_sub(elapsed());
+        match connect(left.max(Duration::from_millis(1))) {
+            Ok(s) => return Ok(s),
+            Err(e) => {
+                let t = elapsed();
+                if t + retry >= window.min(limit) {
+                    return Err(format!("{e} ({attempt} attempts in {} ms)", t.as_millis()));
+                }
+                if attempt % 10 == 1 {
+                    tracing::warn!("cannot connect to the leader (attempt {attempt}): {e}");
+                }
+                sleep(retry);
+            }
+        }
+    }
+}
+
 /// The leader's quorum port over a blocking socket, for the sync.
 struct TcpLink {
     rd: BufReader<TcpStream>,
@@ -96,26 +138,17 @@ fn connect_and_sync(
     leader: SocketAddr,
     start: LearnerStart,
 ) -> Result<(Synced, BytesMut, TcpStream), String> {
-    // As Java's Learner.connectToLeader: keep trying for initLimit ticks.
     let init = Duration::from_millis(ctx.tick_ms() * u64::from(ctx.cfg.init_limit));
     let t0 = std::time::Instant::now();
-    let mut attempt = 0;
-    let stream = loop {
-        attempt += 1;
-        let left = init.saturating_sub(t0.elapsed());
-        match TcpStream::connect_timeout(&leader, left.max(Duration::from_millis(1))) {
-            Ok(s) => break s,
-            Err(e) if t0.elapsed() + CONNECT_RETRY < init => {
-                if attempt % 10 == 1 {
-                    tracing::warn!(
-                        "cannot connect to the leader at {leader} (attempt {attempt}): {e}"
-                    );
-                }
-                std::thread::sleep(CONNECT_RETRY);
-            }
-            Err(e) => return Err(format!("cannot connect to the leader at {leader}: {e}")),
-        }
-    };
+    let stream = connect_with_retries(
+        |timeout| TcpStream::connect_timeout(&leader, timeout),
+        std::thread::sleep,
+        || t0.elapsed(),
+        init,
+        CONNECT_WINDOW,
+        CONNECT_RETRY,
+    )
+    .map_err(|e| format!("cannot connect to the leader at {leader}: {e}"))?;
     let _ = stream.set_nodelay(true);
     stream
         .set_read_timeout(Some(init))
@@ -267,5 +300,77 @@ async fn read_leader(
         packet_io::read_packets(&mut rd, buf, max_packet, Some(timeout), deliver).await
     {
         let _ = to_core.send(Err(format!("the leader's link: {why}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::io;
+
+    fn refused() -> io::Error {
+        io::Error::new(io::ErrorKind::ConnectionRefused, "refused")
+    }
+
+    /// A fake clock: each sleep advances it, each attempt takes `per_try`.
+    fn run(
+        ok_at: Option<u32>,
+        per_try: Duration,
+        limit: Duration,
+    ) -> (Result<u32, String>, u32, Duration) {
+        let now = Cell::new(Duration::ZERO);
+        let tries = Cell::new(0u32);
+        let r = connect_with_retries(
+            |timeout| {
+                assert!(timeout <= limit && timeout > Duration::ZERO);
+                tries.set(tries.get() + 1);
+                now.set(now.get() + per_try);
+                match ok_at {
+                    Some(n) if tries.get() == n => Ok(n),
+                    _ => Err(refused()),
+                }
+            },
+            |d| now.set(now.get() + d),
+            || now.get(),
+            limit,
+            CONNECT_WINDOW,
+            CONNECT_RETRY,
+        );
+        (r, tries.get(), now.get())
+    }
+
+    #[test]
+    fn a_dead_leader_is_given_up_within_javas_window_not_init_limit() {
+        // initLimit 20 ticks of 500 ms: Java gives up after 5 tries 100 ms
+        // apart (~400 ms), and so must we, not after 10 s.
+        let (r, tries, t) = run(None, Duration::ZERO, Duration::from_secs(10));
+        assert!(r.unwrap_err().contains("refused"));
+        assert!(t <= CONNECT_WINDOW, "gave up after {t:?}");
+        assert!(
+            t + CONNECT_RETRY >= CONNECT_WINDOW,
+            "gave up early, after {t:?}"
+        );
+        assert!(tries >= 5, "only {tries} attempts");
+    }
+
+    #[test]
+    fn a_leader_binding_its_port_late_is_reached() {
+        // The leader binds 300 ms after our first attempt.
+        let n = (300 / CONNECT_RETRY.as_millis()) as u32 + 1;
+        let (r, tries, _) = run(Some(n), Duration::ZERO, Duration::from_secs(10));
+        assert_eq!(r, Ok(n));
+        assert_eq!(tries, n);
+    }
+
+    #[test]
+    fn never_past_init_limit() {
+        let limit = Duration::from_millis(150);
+        let (r, _, t) = run(None, Duration::from_millis(30), limit);
+        assert!(r.is_err());
+        assert!(
+            t <= limit + Duration::from_millis(30),
+            "went on until {t:?}"
+        );
     }
 }
