@@ -37,6 +37,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use crate::javahash::{bucket, string_hash};
+use crate::quorum::metrics;
 use crate::server::core::{Conn, Core, Now};
 use crate::watch::ConnId;
 
@@ -889,7 +890,8 @@ const MNTR_FOLLOWER_GAUGES: [&str; 25] = [
     "quorum_size",
 ];
 
-/// Counters, in Java's order. All are placeholders (0) in rzk.
+/// Counters, in Java's order: digest_mismatches_count (the core's) and
+/// those [`metrics::counter`] knows are real; the rest are placeholders (0).
 const MNTR_COUNTERS: [&str; 47] = [
     "proposal_count",
     "watch_bytes",
@@ -940,8 +942,9 @@ const MNTR_COUNTERS: [&str; 47] = [
     "revalidate_count",
 ];
 
-/// Summaries printed as avg/min/max/cnt/sum, in Java's order. All are
-/// placeholders (0.0/0/0/0/0) in rzk.
+/// Summaries printed as avg/min/max/cnt/sum, in Java's order: fsynctime
+/// (the core's) and those [`metrics::summary`] knows are real; the rest
+/// are placeholders (0.0/0/0/0/0).
 const MNTR_BASIC_SUMMARIES: [&str; 41] = [
     "socket_closing_time",
     "proposal_process_time",
@@ -986,8 +989,8 @@ const MNTR_BASIC_SUMMARIES: [&str; 41] = [
     "startup_snap_load_time",
 ];
 
-/// Summaries that add p50/p95/p99/p999, in Java's order. All are
-/// placeholders in rzk.
+/// Summaries that add p50/p95/p99/p999, in Java's order: those
+/// [`metrics::summary`] knows are real, the rest placeholders.
 const MNTR_SUMMARIES: [&str; 23] = [
     "prep_processor_queue_time_ms",
     "jvm_pause_time_ms",
@@ -1035,10 +1038,25 @@ const MNTR_SUMMARIES: [&str; 23] = [
 /// `learner_handler_qp_size` and `learner_handler_qp_time_ms` summaries
 /// (placeholders).
 ///
+/// Counters and summaries measured as Java 3.8.0 does, where it does, in
+/// its units (ms), process-wide ([`metrics`]): looking_count,
+/// election_time, unavailable_time, leader_unavailable_time,
+/// follower/observer_sync_time, learner_proposal/commit_received_count,
+/// proposal_latency, commit_propagation_latency (a learner's),
+/// proposal_count, commit_count, quorum_ack_latency (a leader's),
+/// diff_count, snap_count, dbinittime and startup_snap_load_time,
+/// startup_txns_loaded, startup_txns_load_time (the startup load, and a
+/// TRUNC's); from the core, digest_mismatches_count and fsynctime.
+/// om_proposal/commit_process_time_ms stay 0, as in Java without an
+/// ObserverMaster (rzk has none).
+///
 /// Placeholders rzk does not track yet: auth_failed_count (0),
 /// last/min/max_client_response_size (-1, Java's value before any
-/// response), every counter in [`MNTR_COUNTERS`] (0) and every summary in
-/// [`MNTR_BASIC_SUMMARIES`] and [`MNTR_SUMMARIES`] (0.0 avg, 0 otherwise).
+/// response), the other counters in [`MNTR_COUNTERS`] (0) and summaries in
+/// [`MNTR_BASIC_SUMMARIES`] and [`MNTR_SUMMARIES`] (0.0 avg, 0 otherwise),
+/// among them those of Java's request processor pipeline
+/// (prep/sync/commit/final processor times and queue sizes), which rzk's
+/// pipeline does not have stage for stage.
 /// Java's per-namespace `zk_*_{read,write}_per_namespace` summaries of
 /// client traffic are not printed.
 fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now: Now) {
@@ -1102,9 +1120,7 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
     for c in MNTR_COUNTERS {
         let v = match c {
             "digest_mismatches_count" => core.stats.digest_mismatches,
-            "diff_count" => crate::quorum::metrics::DIFF_SYNCS.load(Ordering::Relaxed),
-            "snap_count" => crate::quorum::metrics::SNAP_SYNCS.load(Ordering::Relaxed),
-            _ => 0,
+            _ => metrics::counter(c).unwrap_or(0),
         };
         line(c, &v);
     }
@@ -1187,15 +1203,32 @@ fn fsync_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), core: &Cor
     line("sum_fsynctime", &(st.fsync_total_us / 1000));
 }
 
-/// An empty AvgMinMax(Percentile)Counter's lines.
+/// A summary's lines: the process-wide one of that name
+/// ([`metrics::summary`]), or an empty one where rzk keeps none.
 fn summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), name: &str, percentiles: bool) {
-    line(&format!("avg_{name}"), &java_double(0.0));
-    for p in ["min", "max", "cnt", "sum"] {
-        line(&format!("{p}_{name}"), &0);
-    }
+    let v = metrics::summary(name)
+        .map(|s| s.values())
+        .unwrap_or_default();
+    summary_lines(line, name, &v, percentiles);
+}
+
+/// AvgMinMaxCounter.values (then AvgMinMaxPercentileCounter's p50, p95,
+/// p99, p999 with `percentiles`): avg_, min_, max_, cnt_, sum_.
+fn summary_lines(
+    line: &mut impl FnMut(&str, &dyn std::fmt::Display),
+    name: &str,
+    v: &metrics::SummaryValues,
+    percentiles: bool,
+) {
+    line(&format!("avg_{name}"), &java_avg(v.total, v.count));
+    line(&format!("min_{name}"), &v.min);
+    line(&format!("max_{name}"), &v.max);
+    line(&format!("cnt_{name}"), &v.count);
+    line(&format!("sum_{name}"), &v.total);
     if percentiles {
-        for p in ["p50", "p95", "p99", "p999"] {
-            line(&format!("{p}_{name}"), &0);
+        let ps = v.percentiles.unwrap_or_default();
+        for (p, x) in ["p50", "p95", "p99", "p999"].iter().zip(ps) {
+            line(&format!("{p}_{name}"), &x);
         }
     }
 }
@@ -1745,6 +1778,72 @@ mod tests {
         assert_eq!(v("zk_min_proposal_size"), "-1");
         assert_eq!(v("zk_learners"), "0");
         assert!(!out.contains("learner_handler"), "{out}");
+    }
+
+    #[test]
+    fn a_summary_prints_as_javas_avg_min_max_percentile_counter() {
+        let mut out = String::new();
+        let mut line = |k: &str, v: &dyn std::fmt::Display| writeln!(out, "zk_{k}\t{v}").unwrap();
+        let basic = metrics::Summary::basic();
+        for v in [3, 4, 3] {
+            basic.add(v);
+        }
+        summary_lines(&mut line, "election_time", &basic.values(), false);
+        let adv = metrics::Summary::advanced();
+        for v in 1..=100 {
+            adv.add(v);
+        }
+        summary_lines(&mut line, "quorum_ack_latency", &adv.values(), true);
+        assert_eq!(
+            out,
+            "zk_avg_election_time\t3.3333\nzk_min_election_time\t3\n\
+             zk_max_election_time\t4\nzk_cnt_election_time\t3\nzk_sum_election_time\t10\n\
+             zk_avg_quorum_ack_latency\t50.5\nzk_min_quorum_ack_latency\t1\n\
+             zk_max_quorum_ack_latency\t100\nzk_cnt_quorum_ack_latency\t100\n\
+             zk_sum_quorum_ack_latency\t5050\nzk_p50_quorum_ack_latency\t51\n\
+             zk_p95_quorum_ack_latency\t96\nzk_p99_quorum_ack_latency\t100\n\
+             zk_p999_quorum_ack_latency\t100\n"
+        );
+    }
+
+    #[test]
+    fn mntr_prints_the_process_wide_quorum_metrics() {
+        metrics::LOOKING_COUNT.fetch_add(2, Ordering::Relaxed);
+        metrics::ELECTION_TIME.add(250);
+        metrics::COMMIT_PROPAGATION_LATENCY.add(7);
+        let (mut c, _, _) = populated();
+        let mut k = Counters::default();
+        let info = StaticInfo {
+            version: "v".into(),
+            mode: "follower".into(),
+            quorum_size: 3,
+            ..Default::default()
+        };
+        let out = run_for("mntr", &Asker::default(), &mut c, &info, &mut k, at(5000));
+        let lines = mntr_lines(&out);
+        let v = |key: &str| -> i64 {
+            let s = lines.iter().find(|(k, _)| *k == key).unwrap().1;
+            s.parse().unwrap_or_else(|_| panic!("{key}: {s}"))
+        };
+        // Process-wide, as Java's metrics: other tests may add too.
+        assert!(v("zk_looking_count") >= 2);
+        assert!(v("zk_cnt_election_time") >= 1);
+        assert!(v("zk_sum_election_time") >= 250);
+        assert!(v("zk_max_election_time") >= 250);
+        assert!(v("zk_cnt_commit_propagation_latency") >= 1);
+        assert!(v("zk_p999_commit_propagation_latency") >= 0);
+        let avg = lines
+            .iter()
+            .find(|(k, _)| *k == "zk_avg_election_time")
+            .unwrap()
+            .1;
+        assert!(
+            avg.contains('.') && avg.parse::<f64>().unwrap() > 0.0,
+            "{avg}"
+        );
+        // Still placeholders.
+        assert_eq!(v("zk_throttled_ops"), 0);
+        assert_eq!(v("zk_cnt_prep_process_time"), 0);
     }
 
     #[test]
