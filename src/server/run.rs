@@ -158,6 +158,7 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
 fn recover(store: &StoreConfig, cfg: &ServerConfig) -> Result<store::Recovered, String> {
     let t0 = std::time::Instant::now();
     let recovered = store::recover(store, cfg.extended_types_enabled)?;
+    crate::quorum::peer::recovered_metrics(&recovered, t0);
     tracing::info!(
         "loaded snapshot 0x{:x} and {} logged transactions in {} ms (snapshot {} + replay {}): {} nodes, {} sessions, last zxid 0x{:x}",
         recovered.snapshot_zxid,

@@ -15,8 +15,9 @@ use super::{packet_io, PeerCtx};
 use crate::jute::quorum::QuorumPacket;
 use crate::persist::snapshot::{self, Snapshot};
 use crate::persist::store::Recovered;
+use crate::quorum::metrics;
 use crate::quorum::zab::learner_sync::{self, LeaderLink, LearnerStart, Synced};
-use crate::quorum::zab::packet;
+use crate::quorum::zab::packet::{self, kind};
 use crate::server::core::Core;
 use crate::server::net::{self, LeaderIo, Persistence, Role};
 
@@ -75,6 +76,9 @@ struct TcpLink {
     buf: BytesMut,
     max_packet: usize,
     synced_timeout: Duration,
+    /// When ACKEPOCH went out: registered with the leader, the sync begins
+    /// (the start of Java's follower/observer_sync_time).
+    registered: Option<std::time::Instant>,
 }
 
 impl TcpLink {
@@ -121,6 +125,9 @@ impl LeaderLink for TcpLink {
     }
 
     fn send(&mut self, p: &QuorumPacket) -> Result<(), String> {
+        if p.type_ == kind::ACKEPOCH {
+            self.registered = Some(std::time::Instant::now());
+        }
         self.wr
             .write_all(&packet::encode(p))
             .and_then(|_| self.wr.flush())
@@ -137,7 +144,7 @@ fn connect_and_sync(
     ctx: &PeerCtx,
     leader: SocketAddr,
     start: LearnerStart,
-) -> Result<(Synced, BytesMut, TcpStream), String> {
+) -> Result<(Synced, BytesMut, TcpStream, std::time::Instant), String> {
     let init = Duration::from_millis(ctx.tick_ms() * u64::from(ctx.cfg.init_limit));
     let t0 = std::time::Instant::now();
     let stream = connect_with_retries(
@@ -160,14 +167,16 @@ fn connect_and_sync(
         buf: BytesMut::new(),
         max_packet: ctx.max_packet(),
         synced_timeout: ctx.sync_timeout(),
+        registered: None,
     };
     let mut disk = PeerDisk {
         store: ctx.store.clone(),
         extended_types: ctx.cfg.extended_types_enabled,
     };
     let synced = learner_sync::sync_with_leader(&mut link, &mut disk, start)?;
+    let registered = link.registered.unwrap_or(t0);
     let (rest, stream) = link.into_parts();
-    Ok((synced, rest, stream))
+    Ok((synced, rest, stream, registered))
 }
 
 /// Follows `leader_sid` until the leader is lost; returns why.
@@ -194,7 +203,7 @@ pub async fn follow(
     let sync_ctx = ctx.clone();
     let synced =
         tokio::task::spawn_blocking(move || connect_and_sync(&sync_ctx, leader, start)).await;
-    let (mut synced, rest, stream) = match synced {
+    let (mut synced, rest, stream, registered) = match synced {
         Ok(Ok(x)) => x,
         Ok(Err(why)) => return why,
         Err(e) => return format!("the sync thread failed: {e}"),
@@ -272,6 +281,14 @@ pub async fn follow(
         }
     };
     ctx.port.serve(Some(handle.link()));
+    // QuorumPeer.setZabState(BROADCAST), then Follower/Observer's sync time.
+    metrics::peer_broadcasting(false);
+    let sync_time = if observer {
+        &metrics::OBSERVER_SYNC_TIME
+    } else {
+        &metrics::FOLLOWER_SYNC_TIME
+    };
+    sync_time.add(metrics::ms_since(registered));
     let exit = handle.done.await;
     ctx.port.serve(None);
     reader.abort();

@@ -123,6 +123,7 @@ impl LeadIo {
 
     /// The core prepared these txns: propose them.
     pub fn propose(&mut self, txns: &[Txn]) {
+        metrics::PROPOSAL_COUNT.fetch_add(txns.len() as u64, Ordering::Relaxed);
         for t in txns {
             self.leader.propose(t.clone());
         }
@@ -211,6 +212,7 @@ impl LeadIo {
             self.established = true;
             self.established_at_ms = now.mono_ms;
             (self.on_established)(epoch);
+            metrics::peer_broadcasting(true);
             core.begin_epoch(epoch);
             self.ctx.port.serve(Some(CoreLink {
                 tx: to_core.clone(),

@@ -46,7 +46,10 @@ impl LearnerDisk for PeerDisk {
     fn truncate(&mut self, zxid: i64) -> Result<(DataTree, Vec<(i64, i32)>), String> {
         tracing::info!("truncating the txn log after 0x{zxid:x}, as the leader says");
         self.cut_after(zxid)?;
+        // ZKDatabase.truncateLog reloads the database: a dbinittime.
+        let t0 = std::time::Instant::now();
         let r = store::recover(&self.store, self.extended_types)?;
+        super::recovered_metrics(&r, t0);
         Ok((r.tree, r.sessions))
     }
 

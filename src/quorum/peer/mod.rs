@@ -16,13 +16,15 @@ pub mod packet_io;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::ServerConfig;
 use crate::persist::files;
 use crate::persist::store::{self, Recovered, StoreConfig};
 use crate::quorum::election_service::{ElectionConfig, ElectionService};
+use crate::quorum::metrics;
 use crate::quorum::verifier::QuorumVerifier;
 use crate::quorum::vote::ServerState;
 use crate::quorum::zab::zxid;
@@ -164,6 +166,17 @@ fn election_config(
     })
 }
 
+/// A load of the database from disk, in the metrics Java's
+/// ZKDatabase.loadDataBase and FileTxnSnapLog.restore keep.
+pub fn recovered_metrics(r: &Recovered, started: Instant) {
+    metrics::db_loaded(
+        metrics::ms_since(started),
+        r.load_ms as i64,
+        r.replayed,
+        r.replay_ms as i64,
+    );
+}
+
 /// Runs the peer until the runtime stops it (the caller races this with
 /// the stop signal).
 pub async fn run(ctx: PeerCtx) -> Result<(), String> {
@@ -175,13 +188,28 @@ pub async fn run(ctx: PeerCtx) -> Result<(), String> {
         ctx.cfg.servers.len(),
         election.local_addr()
     );
+    let mut started = false;
     loop {
+        // QuorumPeer.run: unavailable from the top of the loop (from the
+        // end of the startup load, on the first turn).
+        if started {
+            metrics::peer_unavailable();
+        }
         let store_cfg = ctx.store.clone();
         let ext = ctx.cfg.extended_types_enabled;
+        let t_load = Instant::now();
         let mut recovered: Recovered =
             tokio::task::spawn_blocking(move || store::recover(&store_cfg, ext))
                 .await
                 .map_err(|e| format!("recovery failed: {e}"))??;
+        if !started {
+            // Java loads its database once (QuorumPeer.start) and keeps it
+            // across elections; rzk reloads it at every turn, but only
+            // this load is Java's dbinittime.
+            recovered_metrics(&recovered, t_load);
+            metrics::peer_unavailable();
+            started = true;
+        }
         ctx.init_config_node(&mut recovered.tree);
         ensure_snapshot(&ctx.store, &recovered)?;
         let last_zxid = recovered.tree.last_processed_zxid;
@@ -191,11 +219,17 @@ pub async fn run(ctx: PeerCtx) -> Result<(), String> {
             epochs.0,
             epochs.1
         );
+        metrics::LOOKING_COUNT.fetch_add(1, Ordering::Relaxed);
+        let t_elect = Instant::now();
         let (vote, state) = election
             .look_for_leader(last_zxid, epochs.1)
             .await
             .map_err(|e| format!("leader election stopped: {e}"))?;
         election.settled(state, vote);
+        // Follower.followLeader and Leader.lead (not Observer) add it.
+        if matches!(state, ServerState::Following | ServerState::Leading) {
+            metrics::ELECTION_TIME.add(metrics::ms_since(t_elect));
+        }
         let leader = vote.id as u64;
         let why = match state {
             ServerState::Following | ServerState::Observing => {
