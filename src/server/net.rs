@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::jute::quorum::QuorumPacket;
 use crate::persist::image;
 use crate::persist::store::{self, FsyncStats, LogHandle, StoreConfig};
+use crate::quorum::metrics;
 use crate::quorum::peer::leading::LeadIo;
 use crate::quorum::zab::packet::{self, kind};
 use crate::server::conn::ConnShared;
@@ -510,10 +511,21 @@ fn from_leader(
     match p.type_ {
         kind::PROPOSAL => {
             let txn = packet::txn_of(&p).map_err(|e| format!("bad PROPOSAL: {e}"))?;
+            if !link.observer {
+                // Follower.processPacket (an Observer ignores PROPOSALs).
+                metrics::LEARNER_PROPOSAL_RECEIVED_COUNT.fetch_add(1, Ordering::Relaxed);
+                metrics::log_latency(&metrics::PROPOSAL_LATENCY, now.wall_ms, txn.header.time);
+            }
             core.proposed(txn, !link.observer);
         }
-        kind::COMMIT => core.commit_zxid(p.zxid, now)?,
+        kind::COMMIT => {
+            if !link.observer {
+                metrics::LEARNER_COMMIT_RECEIVED_COUNT.fetch_add(1, Ordering::Relaxed);
+            }
+            core.commit_zxid(p.zxid, now)?
+        }
         kind::INFORM => {
+            metrics::LEARNER_COMMIT_RECEIVED_COUNT.fetch_add(1, Ordering::Relaxed);
             let txn = packet::txn_of(&p).map_err(|e| format!("bad INFORM: {e}"))?;
             let zxid = txn.header.zxid;
             core.proposed(txn, false);

@@ -44,6 +44,16 @@ impl Core {
 
     /// Every txn prepared up to `zxid` is committed: apply and answer.
     pub fn committed(&mut self, zxid: i64, now: Now) {
+        // Leader.tryToCommit's latency and Leader.commit's count, per txn.
+        for f in self
+            .in_flight
+            .iter()
+            .take_while(|f| f.txn.header.zxid <= zxid)
+        {
+            use crate::quorum::metrics;
+            metrics::COMMIT_COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            metrics::log_latency(&metrics::QUORUM_ACK_LATENCY, now.wall_ms, f.txn.header.time);
+        }
         self.apply_through(zxid, now);
     }
 

@@ -262,6 +262,9 @@ impl Core {
             }
         }
         if let Some(txn) = l.proposals.pop_front() {
+            // FollowerZooKeeperServer.commit, Observer's INFORM.
+            let latency = &crate::quorum::metrics::COMMIT_PROPAGATION_LATENCY;
+            crate::quorum::metrics::log_latency(latency, now.wall_ms, txn.header.time);
             self.apply_committed(txn, now);
         }
         Ok(())
