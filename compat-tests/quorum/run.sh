@@ -363,6 +363,24 @@ scenario_formation() {
     pass "one leader, Mode lines right on every node, 20 writes through each node seen on all"
 }
 
+# Each survivor of a leader kill has looked, been elected and been
+# unavailable twice (at startup, after the kill), as mntr counts it on a
+# Java node (QuorumPeer.run, Follower.followLeader/Leader.lead,
+# QuorumPeer.setZabState); the new leader L2 was unavailable as leader once.
+check_election_metrics() { # L2 ids...
+    local L2=$1 i key n
+    shift
+    for i in "$@"; do
+        for key in zk_looking_count zk_cnt_election_time zk_cnt_unavailable_time; do
+            n=$(mntr_of "$i" "$key")
+            ((${n:-0} >= 2)) || fail "node $i (${ENS_KIND[i]}) mntr $key '${n:-absent}', want >= 2"
+        done
+        say "node $i (${ENS_KIND[i]}) mntr: looking_count $(mntr_of "$i" zk_looking_count), election_time sum/cnt $(mntr_of "$i" zk_sum_election_time)/$(mntr_of "$i" zk_cnt_election_time) ms, unavailable_time max $(mntr_of "$i" zk_max_unavailable_time) ms"
+    done
+    n=$(mntr_of "$L2" zk_cnt_leader_unavailable_time)
+    ((${n:-0} >= 1)) || fail "new leader node $L2 mntr zk_cnt_leader_unavailable_time '${n:-absent}', want >= 1"
+}
+
 # b. kill -9 the leader under writers connected to every node.
 scenario_leader_kill() {
     form
@@ -404,6 +422,8 @@ scenario_leader_kill() {
         sleep 0.3
     done
     say "all writers resumed $((SECONDS - t_kill))s after the kill; restart node $L"
+    # shellcheck disable=SC2046
+    check_election_metrics "$L2" $(others "$L")
     node_start "$L"
     wait_formed 60 || fail "node $L did not rejoin"
     sleep 2
