@@ -41,7 +41,10 @@ pub static LEADER_UNAVAILABLE_TIME: Summary = Summary::basic();
 pub static DB_INIT_TIME: Summary = Summary::basic();
 /// Within it (FileTxnSnapLog.restore): reading the snapshot, and, when
 /// there were logged txns after it, how many and how long replaying them
-/// took (fastForwardFromEdits).
+/// took (fastForwardFromEdits). Java also counts the txns its
+/// fastForwardDataBase replays when a role ends (proposals logged but not
+/// committed, typically 1 after a leader kill); rzk reloads from disk
+/// instead and counts only the startup and TRUNC loads.
 pub static STARTUP_SNAP_LOAD_TIME: Summary = Summary::basic();
 pub static STARTUP_TXNS_LOADED: Summary = Summary::basic();
 pub static STARTUP_TXNS_LOAD_TIME: Summary = Summary::basic();
