@@ -627,6 +627,7 @@ impl Sim {
                     init_limit: INIT_LIMIT,
                     sync_limit: SYNC_LIMIT,
                     commit_log_count: 500,
+                    force_snap_sync: false,
                     accepted_epoch: d.accepted,
                     current_epoch: d.current,
                     last_zxid: d.last_zxid(),
