@@ -295,7 +295,7 @@ fn a_learner_behind_the_committed_log_is_synced_from_the_disk_log() {
     l.propose(create(Z(2, 1)));
     l.take_ready();
     let mut short = MemLog(txns[4..].to_vec(), reads.clone());
-    let mut plan_for = |peer: u64, zxid: i64, l: &mut Leader| {
+    let plan_for = |peer: u64, zxid: i64, l: &mut Leader| {
         l.connected(peer, 10);
         l.receive(peer, info(3, 2), 10);
         l.receive(peer, packet::ack_epoch(zxid, -1), 11);
