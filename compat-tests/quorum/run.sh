@@ -21,7 +21,7 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 COMPAT="$(dirname "$HERE")"
 export QUORUM_OUT=${QUORUM_OUT:-$COMPAT/out/quorum}
-ALL_SCENARIOS=(formation leader-kill sync expiry session-move minority datadir-swap peer-garbage committed-survives unacked-truncated)
+ALL_SCENARIOS=(formation leader-kill sync sync-txnlog expiry session-move minority datadir-swap peer-garbage committed-survives unacked-truncated)
 
 KINDS=java,java,java
 OBSERVER=""
@@ -593,6 +593,35 @@ scenario_sync() {
 
     trunc_unacked "$L" "$F" "$F2"
     pass "DIFF, SNAP and TRUNC syncs seen; the unacknowledged create is on no node"
+}
+
+# c2. A follower behind more than the leader's committedLog (500 txns) but
+# within the leader's current txn log file gets a DIFF read from that log
+# (Java: LearnerHandler.syncFollower, ZKDatabase.getProposalsFromTxnLog),
+# the txns being small next to the newest snapshot (snapshotSizeFactor
+# 0.33 of it): a 600 KB tree, snapshotted by the leader elected after all
+# nodes restart (a leader snapshots when it starts).
+scenario_sync_txnlog() {
+    form
+    local L F i
+    "$RZK_BIN" bench populate --server "$(node_addr "$(leader_of)")" --sessions 4 --znodes 150 \
+        --size 4000 >"$ENS_DIR/populate.out" 2>&1 || fail "populate failed: $(tail -3 "$ENS_DIR/populate.out")"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
+    for ((i = 1; i <= ENS_N; i++)); do node_stop "$i"; done
+    ens_start_all || fail "cannot restart the nodes"
+    wait_formed 60 || fail "the ensemble did not form again"
+    L=$(leader_of) || fail "no leader"
+    read -r F _ <<<"$(followers_of)"
+    say "restarted with a 600 KB tree; leader is node $L, follower node $F leaves"
+    # Txns in the new epoch first: the follower's zxid is in the new log.
+    # shellcheck disable=SC2046
+    run_writers 5 5 "before:$(ens_connect $(seq 1 "$ENS_N"))"
+    wait_same_zxid 30 || fail "the nodes' zxids did not converge"
+    restart_follower_with_writes DIFF 700 "$F" "$L" txnlog
+    # Both kinds log Java's line when the txn log is used.
+    grep -q "Use txnlog and committedLog" "$(node_log "$L")" ||
+        fail "leader node $L did not log a sync from its txn log"
+    pass "a follower 700 writes behind got a DIFF from the leader's txn log"
 }
 
 # The ephemeralOwner of path on node i ("" if the path is absent).

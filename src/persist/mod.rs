@@ -5,10 +5,12 @@
 //! - [`files`]: the directory layout: `version-2`, file names, the epoch files.
 //! - [`txnlog`]: the transaction log: appending, group commit, reading,
 //!   crash recovery.
+//! - [`log_sync`]: a leader's read of its txn log for a learner's DIFF.
 
 pub mod digest;
 pub mod files;
 pub mod image;
+pub mod log_sync;
 pub mod snapshot;
 pub mod store;
 pub mod txnlog;

@@ -2,8 +2,15 @@
 //! machine joined to the core in the core task (so that a commit applies
 //! in the same turn the last ack arrives, and a SNAP streams exactly the
 //! tree that the leader's state describes).
+//!
+//! A learner behind the leader's committed log is synced, when it can be,
+//! from the txn log on disk ([`DiskTxnLog`], Java's
+//! getProposalsFromTxnLog): read in the core task when the learner's sync
+//! starts, as a SNAP is serialised there, and bounded by the same size
+//! limit that decides between the two.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -13,13 +20,16 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::{packet_io, PeerCtx};
+use crate::config::SnapshotSizeFactor;
 use crate::fasthash::HashMap;
 use crate::jute::quorum::QuorumPacket;
 use crate::persist::store::Recovered;
-use crate::persist::{files, image, snapshot};
+use crate::persist::{files, image, log_sync, snapshot};
 use crate::proto::op;
 use crate::quorum::metrics;
-use crate::quorum::zab::leader::{Leader, LeaderConfig, Outgoing, PeerId, Ready};
+use crate::quorum::zab::leader::{
+    Leader, LeaderConfig, Outgoing, PeerId, Ready, TxnLogRead, TxnLogSource,
+};
 use crate::quorum::zab::packet::{self, kind};
 use crate::server::core::{Core, Now};
 use crate::server::fourlw::LeaderGauges;
@@ -280,6 +290,39 @@ fn is_empty(r: &Ready) -> bool {
         && r.give_up.is_none()
 }
 
+/// The leader's txn log on disk, for a learner behind its committed log:
+/// Java's `ZKDatabase.getProposalsFromTxnLog(peer,
+/// calculateTxnLogSizeLimit())` (see [`log_sync`]).
+struct DiskTxnLog {
+    log_dir: PathBuf,
+    snap_dir: PathBuf,
+    factor: SnapshotSizeFactor,
+}
+
+impl TxnLogSource for DiskTxnLog {
+    fn proposals_from(&mut self, peer: i64) -> Option<TxnLogRead<'_>> {
+        let Some(limit) = log_sync::size_limit(&self.snap_dir, self.factor) else {
+            tracing::info!(
+                "On disk txn sync disabled (snapshotSizeFactor {})",
+                self.factor
+            );
+            return None;
+        };
+        match log_sync::proposals_from(&self.log_dir, peer, limit) {
+            Ok(records) => Some(TxnLogRead {
+                proposals: Box::new(
+                    records.map(|(z, entry)| packet::packet(kind::PROPOSAL, z, Some(entry))),
+                ),
+                size_limit: limit,
+            }),
+            Err(why) => {
+                tracing::info!("no sync from the txn log for a learner at 0x{peer:x}: {why}");
+                None
+            }
+        }
+    }
+}
+
 /// Binds the quorum port (Java's LearnerCnxAcceptor), with SO_REUSEADDR
 /// so that a restarted leader binds at once.
 fn bind_quorum_port(ctx: &PeerCtx) -> Result<TcpListener, String> {
@@ -395,13 +438,19 @@ pub async fn lead(
             init_limit: i64::from(ctx.cfg.init_limit),
             sync_limit: i64::from(ctx.cfg.sync_limit),
             commit_log_count: ctx.cfg.commit_log_count as usize,
+            force_snap_sync: ctx.cfg.force_snapshot_sync,
             accepted_epoch: epochs.0,
             current_epoch: epochs.1,
             last_zxid,
         },
         recovered.tail.into_iter().collect(),
         now.mono_ms,
-    );
+    )
+    .with_txn_log(Box::new(DiskTxnLog {
+        log_dir: ctx.store.log_dir.clone(),
+        snap_dir: ctx.store.snap_dir.clone(),
+        factor: ctx.cfg.snapshot_size_factor,
+    }));
     let mut core_cfg = crate::server::run::core_config(&ctx.cfg);
     core_cfg.server_id = ctx.my_id as i64;
     let mut core = Core::new_leader(core_cfg, recovered.tree, now);

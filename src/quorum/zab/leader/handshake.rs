@@ -211,7 +211,13 @@ impl Leader {
         let Some(l) = self.learners.get_mut(&peer) else {
             return;
         };
-        let plan = sync_plan::plan(&self.committed_log, self.last_processed, l.peer_last_zxid);
+        let plan = sync_plan::plan(
+            &self.committed_log,
+            self.last_processed,
+            l.peer_last_zxid,
+            self.cfg.force_snap_sync,
+            &mut *self.txn_log,
+        );
         tracing::info!(
             "syncing learner {:?} at 0x{:x} by {:?} (leader at 0x{:x})",
             l.sid,

@@ -10,7 +10,9 @@
 //!   every accepted epoch seen, and LEADERINFO goes out; a quorum of
 //!   ACKEPOCHs (us included) fixes it as the current epoch;
 //! - synchronisation: each learner gets DIFF, TRUNC or SNAP
-//!   ([`sync_plan`]), the proposals still outstanding, then NEWLEADER; a
+//!   ([`sync_plan`]; a learner behind the committed log may get a DIFF
+//!   read from the on-disk txn log, which the driver lends through a
+//!   [`TxnLogSource`]), the proposals still outstanding, then NEWLEADER; a
 //!   quorum of NEWLEADER acks establishes the leader, and UPTODATE follows;
 //! - broadcast: PROPOSAL to followers, commit in zxid order once a quorum
 //!   of voters acked, COMMIT to followers and INFORM to observers, SYNC
@@ -31,14 +33,17 @@
 //! from a learner (FOLLOWERINFO after the handshake, a PROPOSAL, ...)
 //! closes its connection (Java ignores it; unknown types are still only
 //! logged); a proposal whose quorum is complete commits as soon as the
-//! proposals before it did (Java waits for its next ack); learners behind
-//! the committed log get a SNAP (no on-disk txn log sync).
+//! proposals before it did (Java waits for its next ack); a DIFF from the
+//! on-disk txn log also stops, for a SNAP, once what it takes from the
+//! disk exceeds the size limit (see [`sync_plan`]).
 
 mod broadcast;
 mod handshake;
 pub mod sync_plan;
 #[cfg(test)]
 mod tests;
+
+pub use sync_plan::{NoTxnLog, TxnLogRead, TxnLogSource};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -62,6 +67,8 @@ pub struct LeaderConfig {
     pub sync_limit: i64,
     /// Java's commitLogCount: committed proposals kept for DIFF syncs.
     pub commit_log_count: usize,
+    /// zookeeper.forceSnapshotSync: every learner gets a SNAP.
+    pub force_snap_sync: bool,
     /// The leader's own epoch files.
     pub accepted_epoch: i64,
     pub current_epoch: i64,
@@ -194,6 +201,8 @@ pub struct Leader {
     learners: BTreeMap<PeerId, Learner>,
     /// The last committed txns as PROPOSAL packets, oldest first.
     committed_log: VecDeque<QuorumPacket>,
+    /// The on-disk txn log, for learners behind `committed_log`.
+    txn_log: Box<dyn TxnLogSource + Send>,
     /// Proposed, not yet committed, by zxid.
     outstanding: BTreeMap<i64, Proposal>,
     last_proposed: i64,
@@ -231,6 +240,7 @@ impl Leader {
             newleader_acks: BTreeSet::new(),
             learners: BTreeMap::new(),
             committed_log: log,
+            txn_log: Box::new(NoTxnLog),
             outstanding: BTreeMap::new(),
             last_proposed: cfg.last_zxid,
             last_committed: cfg.last_zxid,
@@ -248,6 +258,14 @@ impl Leader {
         }
         l.try_decide_epoch(now_ms);
         l
+    }
+
+    /// The on-disk txn log a learner behind the committed log is synced
+    /// from (by default none: such a learner gets a SNAP). Read during the
+    /// call that starts that learner's sync.
+    pub fn with_txn_log(mut self, txn_log: Box<dyn TxnLogSource + Send>) -> Leader {
+        self.txn_log = txn_log;
+        self
     }
 
     // ---- the driver's calls ---------------------------------------------

@@ -4,6 +4,8 @@
 
 mod with_learner;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::*;
@@ -31,6 +33,7 @@ pub(super) fn config(
         init_limit: INIT,
         sync_limit: SYNC,
         commit_log_count: log_count,
+        force_snap_sync: false,
         accepted_epoch: accepted,
         current_epoch: current,
         last_zxid,
@@ -241,6 +244,106 @@ fn sync_choices_for_late_learners() {
         l.receive(peer, pk(kind::ACK, Z(2, 0)), 12);
         assert_eq!(sent_to(&l.take_ready(), peer), vec![(kind::UPTODATE, -1)]);
     }
+}
+
+/// The leader's disk log in memory: every txn from (1,1) on.
+struct MemLog(Vec<Txn>, Arc<std::sync::atomic::AtomicUsize>);
+
+impl TxnLogSource for MemLog {
+    fn proposals_from(&mut self, peer: i64) -> Option<TxnLogRead<'_>> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.0.first()?.header.zxid > peer {
+            return None;
+        }
+        Some(TxnLogRead {
+            proposals: Box::new(self.0.iter().map(packet::proposal)),
+            size_limit: 0,
+        })
+    }
+}
+
+#[test]
+fn a_learner_behind_the_committed_log_is_synced_from_the_disk_log() {
+    // (1,1)..(1,8) logged; only the last 3 in the committed log.
+    let txns: Vec<Txn> = (1..=8).map(|c| create(Z(1, c))).collect();
+    let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut l = Leader::new(config(1, 1, Z(1, 8), 3), txns.clone(), 0)
+        .with_txn_log(Box::new(MemLog(txns.clone(), reads.clone())));
+    l.connected(2, 0);
+    l.receive(2, info(2, 1), 1);
+    l.receive(2, packet::ack_epoch(Z(1, 2), 1), 2);
+    let r = l.take_ready();
+    let mut want = vec![(kind::LEADERINFO, Z(2, 0)), (kind::DIFF, Z(1, 8))];
+    for c in 3..=8 {
+        want.push((kind::PROPOSAL, Z(1, c)));
+        want.push((kind::COMMIT, Z(1, c)));
+    }
+    want.push((kind::NEWLEADER, Z(2, 0)));
+    assert_eq!(sent_to(&r, 2), want);
+    assert_eq!(reads.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // The disk's PROPOSALs are the txns as logged.
+    let first = r.send.iter().find_map(|(_, o)| match o {
+        Outgoing::Packet(q) if q.type_ == kind::PROPOSAL => Some(q.clone()),
+        _ => None,
+    });
+    assert_eq!(first, Some(packet::proposal(&txns[2])));
+    l.receive(2, pk(kind::ACK, Z(2, 0)), 5);
+    assert!(l.is_established());
+    l.take_ready();
+    // Established, with (2,1) outstanding: a late learner older than the
+    // disk log gets a SNAP, one within it a DIFF, and both (2,1) after.
+    l.propose(create(Z(2, 1)));
+    l.take_ready();
+    let mut short = MemLog(txns[4..].to_vec(), reads.clone());
+    let plan_for = |peer: u64, zxid: i64, l: &mut Leader| {
+        l.connected(peer, 10);
+        l.receive(peer, info(3, 2), 10);
+        l.receive(peer, packet::ack_epoch(zxid, -1), 11);
+        sent_to(&l.take_ready(), peer)
+    };
+    let got = plan_for(3, Z(1, 1), &mut l);
+    // (DIFF carries the committed log's last zxid, as Java's.)
+    assert_eq!(
+        got[1..3],
+        [(kind::DIFF, Z(1, 8)), (kind::PROPOSAL, Z(1, 2))]
+    );
+    assert_eq!(
+        got[got.len() - 2..],
+        [(kind::PROPOSAL, Z(2, 1)), (kind::NEWLEADER, Z(2, 0))]
+    );
+    l = l.with_txn_log(Box::new(std::mem::replace(
+        &mut short,
+        MemLog(Vec::new(), reads.clone()),
+    )));
+    let got = plan_for(4, Z(1, 1), &mut l);
+    assert_eq!(
+        got[1..],
+        [
+            (kind::SNAP, -1),
+            (kind::PROPOSAL, Z(2, 1)),
+            (kind::NEWLEADER, Z(2, 0))
+        ]
+    );
+}
+
+#[test]
+fn forced_snapshot_sync_snaps_even_a_learner_in_step() {
+    let mut cfg = config(1, 1, Z(1, 5), 500);
+    cfg.force_snap_sync = true;
+    let log: Vec<Txn> = (1..=5).map(|c| create(Z(1, c))).collect();
+    let mut l = Leader::new(cfg, log, 0);
+    l.connected(2, 0);
+    l.receive(2, info(2, 1), 1);
+    l.receive(2, packet::ack_epoch(Z(1, 5), 1), 2);
+    let r = l.take_ready();
+    assert_eq!(
+        sent_to(&r, 2),
+        vec![
+            (kind::LEADERINFO, Z(2, 0)),
+            (kind::SNAP, -1),
+            (kind::NEWLEADER, Z(2, 0))
+        ]
+    );
 }
 
 #[test]
