@@ -182,6 +182,8 @@ public class QuorumClient {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(a[3]));
         int count = Integer.parseInt(a[4]);
         String stopFile = a.length > 6 ? a[6] : null;
+        // Optional pacing: ms between writes (bounds how many land in a window).
+        long pauseMs = a.length > 7 ? Long.parseLong(a[7]) : 0;
         StateLog log = new StateLog(false);
         Zk zk = connect(connect, 4000, log, 30);
         Set<String> servers = new TreeSet<>();
@@ -204,6 +206,9 @@ public class QuorumClient {
                     out.println(path + " " + data);
                     acked++;
                     servers.add(zk.server());
+                    if (pauseMs > 0) {
+                        Thread.sleep(pauseMs);
+                    }
                 } catch (KeeperException.SessionExpiredException e) {
                     failed++;
                     zk.close();

@@ -954,13 +954,16 @@ scenario_observer() {
 
     # The observer restarts and catches up by DIFF: a writer makes writes
     # while it is down and goes on while it syncs (so that commits reach it,
-    # as INFORMs, during its sync).
+    # as INFORMs, during its sync). Paced (25/s) so that the gap stays inside
+    # the leader's committed log (500 txns): an unpaced writer outruns it on
+    # a fast leader, and then Java's rule (txn log too big for the tiny
+    # snapshot) rightly sends a SNAP.
     local off d0 s0 stop=$ENS_DIR/stop-bg bg
     node_stop "$O"
     off=$(wc -l <"$(node_log "$L")")
     d0=$(mntr_of "$L" zk_diff_count)
     s0=$(mntr_of "$L" zk_snap_count)
-    client_bg bg write "$(node_addr "$F2")" bg 60 1000000 "$ENS_DIR/acked.bg" "$stop"
+    client_bg bg write "$(node_addr "$F2")" bg 60 1000000 "$ENS_DIR/acked.bg" "$stop" 40
     bg=$CLIENT_PID
     wait_line "$ENS_DIR/acked.bg" '-000020 ' 30 >/dev/null || fail "writer bg acknowledged under 20 writes in 30s"
     say "observer node $O stopped; writer bg made $(acked_count bg) writes; start it"
