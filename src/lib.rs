@@ -39,6 +39,7 @@
 //! durable-write completions (`quorum`), simulated whole in `quorum::zab_sim`.
 
 pub mod acl;
+pub mod admin;
 pub mod bench;
 pub mod client;
 pub mod config;

@@ -161,7 +161,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("rzk: {e}");
-                ExitCode::from(2)
+                ExitCode::from(e.exit_code)
             }
         },
         Cmd::LogDump { json, logfile } => with_stdout(

@@ -223,6 +223,12 @@ pub struct ServerConfig {
     pub admin_server_port: u16,
     /// admin.commandURL.
     pub admin_command_url: String,
+    /// admin.idleTimeout (ms): how long an idle AdminServer connection stays open.
+    pub admin_idle_timeout_ms: u64,
+    /// The JVM system properties Java would run with: the -D flags given,
+    /// then those zoo.cfg sets (`zookeeper.<key>`); the AdminServer's
+    /// `system_properties` lists them.
+    pub system_properties: BTreeMap<String, String>,
 
     // ---- JVM-only system properties (not settable from zoo.cfg) ----
     /// -Djute.maxbuffer.
@@ -392,6 +398,8 @@ impl ServerConfig {
             admin_server_address: "0.0.0.0".to_owned(),
             admin_server_port: DEFAULT_ADMIN_PORT,
             admin_command_url: "/commands".to_owned(),
+            admin_idle_timeout_ms: 30_000,
+            system_properties: BTreeMap::new(),
             jute_maxbuffer: DEFAULT_JUTE_MAXBUFFER,
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,

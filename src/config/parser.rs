@@ -192,6 +192,7 @@ impl<'a> Parser<'a> {
         };
         self.setup_quorum(&mut config, &q, &quorum_items)?;
         self.read_system_properties(&mut config)?;
+        config.system_properties = self.props.clone();
         Ok((config, self.warnings))
     }
 

@@ -212,6 +212,7 @@ pub(super) const HONOURED: &[&str] = &[
     "admin.serverAddress",
     "admin.serverPort",
     "admin.commandURL",
+    "admin.idleTimeout",
     "cnxTimeout",
     "electionPortBindRetry",
     "leaderServes",
@@ -227,7 +228,6 @@ pub(super) const HONOURED: &[&str] = &[
 /// Keys Java reads that only tune the JVM implementation, the quorum
 /// protocol, the admin server's HTTP details or the Java client: accepted silently.
 pub(super) const SILENT: &[&str] = &[
-    "admin.idleTimeout",
     "admin.httpVersion",
     "admin.forceHttps",
     "admin.portUnification",
@@ -645,6 +645,13 @@ impl Parser<'_> {
         });
         if let Some(url) = self.prop("zookeeper.admin.commandURL") {
             c.admin_command_url = url;
+        }
+        // Integer.getInteger: a value that is not an int is ignored.
+        if let Some(ms) = self
+            .prop("zookeeper.admin.idleTimeout")
+            .and_then(|v| v.trim().parse::<i32>().ok())
+        {
+            c.admin_idle_timeout_ms = ms.max(0) as u64;
         }
 
         c.container_check_interval_ms = u64::from(self.non_negative(

@@ -62,6 +62,10 @@ pub struct StaticInfo {
     /// A learner's leader (an observer's `zk_observer_master_id`: rzk's
     /// observers observe the leader, never an observer master).
     pub leader_id: u64,
+    /// This server's id (myid; 0 standalone).
+    pub my_id: u64,
+    /// zoo.cfg as read at startup (the AdminServer's initial_configuration).
+    pub initial_config: String,
 }
 
 impl StaticInfo {
@@ -268,21 +272,11 @@ pub fn run_for(
             o.push('\n');
         }
         "crst" => {
-            // ServerCnxn.resetStats, for every connection.
-            for c in core.conns.values() {
-                let mut s = c.shared.stats();
-                s.packets_received = 0;
-                s.packets_sent = 0;
-                s.last_op = "NA";
-                s.last_cxid = -1;
-                s.last_zxid = -1;
-                s.last_response_ms = 0;
-            }
+            reset_connection_stats(core);
             o.push_str("Connection stats reset.\n");
         }
         "srst" => {
-            counters.received_base = packets_received(core) + counters.fourlw_received;
-            counters.sent_base = packets_sent(core) + counters.fourlw_sent;
+            reset_server_stats(core, counters);
             o.push_str("Server stats reset.\n");
         }
         "dump" => dump(&mut o, core, asker, now),
@@ -333,6 +327,25 @@ pub fn run_for(
     o
 }
 
+/// ServerCnxn.resetStats, for every connection (`crst`).
+pub fn reset_connection_stats(core: &Core) {
+    for c in core.conns.values() {
+        let mut s = c.shared.stats();
+        s.packets_received = 0;
+        s.packets_sent = 0;
+        s.last_op = "NA";
+        s.last_cxid = -1;
+        s.last_zxid = -1;
+        s.last_response_ms = 0;
+    }
+}
+
+/// ServerStats.reset (`srst`): packet counts start again from now.
+pub fn reset_server_stats(core: &Core, counters: &mut Counters) {
+    counters.received_base = packets_received(core) + counters.fourlw_received;
+    counters.sent_base = packets_sent(core) + counters.fourlw_sent;
+}
+
 /// Java writes a command's output through an 8192-character BufferedWriter
 /// into a writer that sends whatever it is handed: one packet per chunk.
 const JAVA_WRITE_CHUNK: usize = 8192;
@@ -341,24 +354,24 @@ fn chunks(len: usize) -> u64 {
     len.div_ceil(JAVA_WRITE_CHUNK) as u64
 }
 
-fn packets_received(core: &Core) -> u64 {
+pub(crate) fn packets_received(core: &Core) -> u64 {
     core.db().packets_received.load(Ordering::Relaxed)
 }
 
-fn packets_sent(core: &Core) -> u64 {
+pub(crate) fn packets_sent(core: &Core) -> u64 {
     core.db().packets_sent.load(Ordering::Relaxed)
 }
 
-fn received(core: &Core, counters: &Counters) -> u64 {
+pub(crate) fn received(core: &Core, counters: &Counters) -> u64 {
     (packets_received(core) + counters.fourlw_received).saturating_sub(counters.received_base)
 }
 
-fn sent(core: &Core, counters: &Counters) -> u64 {
+pub(crate) fn sent(core: &Core, counters: &Counters) -> u64 {
     (packets_sent(core) + counters.fourlw_sent).saturating_sub(counters.sent_base)
 }
 
 /// Java's DataTree keeps the root under both "" and "/".
-fn node_count(core: &Core) -> usize {
+pub(crate) fn node_count(core: &Core) -> usize {
     core.tree().node_count() + 1
 }
 
@@ -367,7 +380,7 @@ fn connections(core: &Core) -> usize {
     core.conns.len() + 1
 }
 
-fn session_of(core: &Core, conn: ConnId) -> i64 {
+pub(crate) fn session_of(core: &Core, conn: ConnId) -> i64 {
     core.conns.get(&conn).map_or(0, |c| c.session)
 }
 
@@ -572,7 +585,7 @@ pub fn java_date(epoch_ms: i64) -> String {
 /// Iteration order of a java.util.HashMap/HashSet of strings that holds
 /// `keys` and started at `initial` buckets (ties: lexical order, standing in
 /// for insertion order).
-fn java_string_set_order(mut keys: Vec<&str>, initial: usize) -> Vec<&str> {
+pub(crate) fn java_string_set_order(mut keys: Vec<&str>, initial: usize) -> Vec<&str> {
     let mut cap = initial.max(1);
     while keys.len() * 4 > cap * 3 {
         cap *= 2;
@@ -596,7 +609,7 @@ fn java_string_set_order_owned(keys: Vec<String>) -> Vec<String> {
 
 /// Iteration order of a java.util.concurrent.ConcurrentHashMap with Long
 /// keys (DataTree.ephemerals), sized for its current contents.
-fn java_concurrent_map_order(mut keys: Vec<i64>) -> Vec<i64> {
+pub(crate) fn java_concurrent_map_order(mut keys: Vec<i64>) -> Vec<i64> {
     let mut cap: usize = 16;
     // The table doubles when its count reaches three quarters.
     while keys.len() >= cap - cap / 4 {
@@ -618,6 +631,14 @@ fn java_concurrent_map_order(mut keys: Vec<i64>) -> Vec<i64> {
 /// the process's resident size, `os.memory.max` the machine's memory and
 /// `os.memory.free` 0 (there is no heap slack to report).
 fn envi(o: &mut String, info: &StaticInfo) {
+    o.push_str("Environment:\n");
+    for (k, v) in envi_entries(info) {
+        writeln!(o, "{k}={v}").unwrap();
+    }
+}
+
+/// Environment.list's entries (see [`envi`]), then rzk's extras.
+pub fn envi_entries(info: &StaticInfo) -> Vec<(String, String)> {
     const NA: &str = "<NA>";
     let given = |k: &str| {
         info.env
@@ -680,18 +701,19 @@ fn envi(o: &mut String, info: &StaticInfo) {
             mb(proc_kb("/proc/self/status", "VmRSS:")),
         ),
     ];
-    o.push_str("Environment:\n");
-    for (k, v) in &entries {
-        writeln!(o, "{k}={v}").unwrap();
-    }
+    let mut out: Vec<(String, String)> = entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
     // Keys Java does not print (rzk extras), after Java's and as given.
     for (k, v) in &info.env {
         let java_key = entries.iter().any(|(jk, _)| jk == k);
         let rust_os_key = k == "os.name" || k == "os.arch";
         if !java_key && !rust_os_key {
-            writeln!(o, "{k}={v}").unwrap();
+            out.push((k.clone(), v.clone()));
         }
     }
+    out
 }
 
 /// InetAddress.getLocalHost().getCanonicalHostName() as far as /etc/hosts
@@ -769,7 +791,7 @@ fn dir_size(path: &Path) -> u64 {
 }
 
 /// (dataDir/version-2, dataLogDir/version-2) sizes in bytes.
-fn dir_sizes(info: &StaticInfo) -> (u64, u64) {
+pub(crate) fn dir_sizes(info: &StaticInfo) -> (u64, u64) {
     let (data, log) = match &info.config {
         Some(cfg) => (cfg.data_dir.clone(), cfg.data_log_dir.clone()),
         None => (
@@ -1060,9 +1082,25 @@ const MNTR_SUMMARIES: [&str; 23] = [
 /// Java's per-namespace `zk_*_{read,write}_per_namespace` summaries of
 /// client traffic are not printed.
 fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now: Now) {
-    let mut line = |k: &str, v: &dyn std::fmt::Display| writeln!(o, "zk_{k}\t{v}").unwrap();
-    line("version", &info.version);
-    line("server_state", &info.mode());
+    for (k, v) in mntr_values(core, info, counters, now, true) {
+        writeln!(o, "zk_{k}\t{v}").unwrap();
+    }
+}
+
+/// The monitor values in Java's order, keys without `zk_`: the 4lw `mntr`
+/// prints them as text, the AdminServer's `monitor` as typed JSON.
+/// `asker`: the asking client-port connection counts as alive (4lw).
+pub fn mntr_values(
+    core: &Core,
+    info: &StaticInfo,
+    counters: &Counters,
+    now: Now,
+    asker: bool,
+) -> Vec<(String, Val)> {
+    let mut out: Vec<(String, Val)> = Vec::new();
+    let mut line = |k: &str, v: Val| out.push((k.to_owned(), v));
+    line("version", Val::Str(info.version.clone()));
+    line("server_state", Val::Str(info.mode().to_owned()));
     let quorum = !info.mode.is_empty();
     let leading = info.mode == "leader";
     if quorum {
@@ -1072,11 +1110,11 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
             "observer" => "observing",
             _ => "following",
         };
-        line("peer_state", &format!("{state} - broadcast"));
+        line("peer_state", Val::Str(format!("{state} - broadcast")));
     }
     // ObserverZooKeeperServer.dumpMonitorValues.
     if info.mode == "observer" {
-        line("observer_master_id", &info.leader_id);
+        line("observer_master_id", info.leader_id.into());
     }
     let gauges: &[&str] = match info.mode.as_str() {
         "" => &MNTR_GAUGES,
@@ -1087,42 +1125,42 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
     let (last_prop, min_prop, max_prop) = lg.proposal_sizes();
     let (open_fds, max_fds) = fd_counts();
     for &g in gauges {
-        let v: String = match g {
-            "ephemerals_count" => core.tree().ephemeral_count().to_string(),
-            "num_alive_connections" => connections(core).to_string(),
-            "avg_latency" | "connection_drop_probability" => java_double(0.0),
-            "znode_count" => node_count(core).to_string(),
-            "global_sessions" => core.sessions.len().to_string(),
-            "packets_sent" => sent(core, counters).to_string(),
-            "packets_received" => received(core, counters).to_string(),
-            "watch_count" => core.db().watches().total().to_string(),
-            "approximate_data_size" => core.tree().approximate_data_size().to_string(),
-            "uptime" => (now.mono_ms - core.started.mono_ms).max(0).to_string(),
-            "open_file_descriptor_count" => open_fds.to_string(),
-            "max_file_descriptor_count" => max_fds.to_string(),
+        let v: Val = match g {
+            "ephemerals_count" => Val::from(core.tree().ephemeral_count()),
+            "num_alive_connections" => Val::from(core.conns.len() + usize::from(asker)),
+            "avg_latency" | "connection_drop_probability" => Val::Float(0.0),
+            "znode_count" => Val::from(node_count(core)),
+            "global_sessions" => Val::from(core.sessions.len()),
+            "packets_sent" => Val::from(sent(core, counters)),
+            "packets_received" => Val::from(received(core, counters)),
+            "watch_count" => Val::from(core.db().watches().total()),
+            "approximate_data_size" => Val::from(core.tree().approximate_data_size()),
+            "uptime" => Val::from((now.mono_ms - core.started.mono_ms).max(0)),
+            "open_file_descriptor_count" => Val::from(open_fds),
+            "max_file_descriptor_count" => Val::from(max_fds),
             "last_client_response_size"
             | "max_client_response_size"
-            | "min_client_response_size" => "-1".into(),
-            "quorum_size" => info.quorum_size.to_string(),
-            "learners" => lg.learners.to_string(),
-            "synced_followers" => lg.synced_followers.to_string(),
-            "synced_non_voting_followers" => lg.synced_non_voting_followers.to_string(),
-            "synced_observers" => lg.synced_observers.to_string(),
-            "pending_syncs" => lg.pending_syncs.to_string(),
-            "leader_uptime" => lg.uptime_ms.max(0).to_string(),
-            "last_proposal_size" => last_prop.to_string(),
-            "min_proposal_size" => min_prop.to_string(),
-            "max_proposal_size" => max_prop.to_string(),
-            _ => "0".into(),
+            | "min_client_response_size" => Val::Int(-1),
+            "quorum_size" => Val::from(info.quorum_size),
+            "learners" => Val::from(lg.learners),
+            "synced_followers" => Val::from(lg.synced_followers),
+            "synced_non_voting_followers" => Val::from(lg.synced_non_voting_followers),
+            "synced_observers" => Val::from(lg.synced_observers),
+            "pending_syncs" => Val::from(lg.pending_syncs),
+            "leader_uptime" => Val::from(lg.uptime_ms.max(0)),
+            "last_proposal_size" => Val::from(last_prop),
+            "min_proposal_size" => Val::from(min_prop),
+            "max_proposal_size" => Val::from(max_prop),
+            _ => Val::Int(0),
         };
-        line(g, &v);
+        line(g, v);
     }
     for c in MNTR_COUNTERS {
         let v = match c {
             "digest_mismatches_count" => core.stats.digest_mismatches,
             _ => metrics::counter(c).unwrap_or(0),
         };
-        line(c, &v);
+        line(c, v.into());
     }
     for s in MNTR_BASIC_SUMMARIES {
         if s == "fsynctime" {
@@ -1155,11 +1193,12 @@ fn mntr(o: &mut String, core: &Core, info: &StaticInfo, counters: &Counters, now
             true,
         );
     }
+    out
 }
 
 /// The `zookeeper` namespace's write_per_namespace summary: the bytes of
 /// each /zookeeper/config write (none printed before the first).
-fn config_write_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display)) {
+fn config_write_summary(line: &mut impl FnMut(&str, Val)) {
     use crate::quorum::metrics::{
         CONFIG_WRITES, CONFIG_WRITE_BYTES, CONFIG_WRITE_MAX, CONFIG_WRITE_MIN,
     };
@@ -1171,22 +1210,22 @@ fn config_write_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display)) {
     let name = "zookeeper_write_per_namespace";
     line(
         &format!("avg_{name}"),
-        &java_avg(total as i64, count as i64),
+        Val::Float(java_avg_f64(total as i64, count as i64)),
     );
     line(
         &format!("min_{name}"),
-        &CONFIG_WRITE_MIN.load(Ordering::Relaxed),
+        CONFIG_WRITE_MIN.load(Ordering::Relaxed).into(),
     );
     line(
         &format!("max_{name}"),
-        &CONFIG_WRITE_MAX.load(Ordering::Relaxed),
+        CONFIG_WRITE_MAX.load(Ordering::Relaxed).into(),
     );
-    line(&format!("cnt_{name}"), &count);
-    line(&format!("sum_{name}"), &total);
+    line(&format!("cnt_{name}"), count.into());
+    line(&format!("sum_{name}"), total.into());
 }
 
 /// The txn log's fsync times, in ms as Java reports them.
-fn fsync_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), core: &Core) {
+fn fsync_summary(line: &mut impl FnMut(&str, Val), core: &Core) {
     let st = &core.stats;
     let avg = if st.fsync_count == 0 {
         0.0
@@ -1195,17 +1234,17 @@ fn fsync_summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), core: &Cor
     };
     line(
         "avg_fsynctime",
-        &java_double((avg * 10_000.0).round() / 10_000.0),
+        Val::Float((avg * 10_000.0).round() / 10_000.0),
     );
-    line("min_fsynctime", &(st.fsync_min_us / 1000));
-    line("max_fsynctime", &(st.fsync_max_us / 1000));
-    line("cnt_fsynctime", &st.fsync_count);
-    line("sum_fsynctime", &(st.fsync_total_us / 1000));
+    line("min_fsynctime", (st.fsync_min_us / 1000).into());
+    line("max_fsynctime", (st.fsync_max_us / 1000).into());
+    line("cnt_fsynctime", st.fsync_count.into());
+    line("sum_fsynctime", (st.fsync_total_us / 1000).into());
 }
 
 /// A summary's lines: the process-wide one of that name
 /// ([`metrics::summary`]), or an empty one where rzk keeps none.
-fn summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), name: &str, percentiles: bool) {
+fn summary(line: &mut impl FnMut(&str, Val), name: &str, percentiles: bool) {
     let v = metrics::summary(name)
         .map(|s| s.values())
         .unwrap_or_default();
@@ -1215,26 +1254,29 @@ fn summary(line: &mut impl FnMut(&str, &dyn std::fmt::Display), name: &str, perc
 /// AvgMinMaxCounter.values (then AvgMinMaxPercentileCounter's p50, p95,
 /// p99, p999 with `percentiles`): avg_, min_, max_, cnt_, sum_.
 fn summary_lines(
-    line: &mut impl FnMut(&str, &dyn std::fmt::Display),
+    line: &mut impl FnMut(&str, Val),
     name: &str,
     v: &metrics::SummaryValues,
     percentiles: bool,
 ) {
-    line(&format!("avg_{name}"), &java_avg(v.total, v.count));
-    line(&format!("min_{name}"), &v.min);
-    line(&format!("max_{name}"), &v.max);
-    line(&format!("cnt_{name}"), &v.count);
-    line(&format!("sum_{name}"), &v.total);
+    line(
+        &format!("avg_{name}"),
+        Val::Float(java_avg_f64(v.total, v.count)),
+    );
+    line(&format!("min_{name}"), v.min.into());
+    line(&format!("max_{name}"), v.max.into());
+    line(&format!("cnt_{name}"), v.count.into());
+    line(&format!("sum_{name}"), v.total.into());
     if percentiles {
         let ps = v.percentiles.unwrap_or_default();
         for (p, x) in ["p50", "p95", "p99", "p999"].iter().zip(ps) {
-            line(&format!("{p}_{name}"), &x);
+            line(&format!("{p}_{name}"), x.into());
         }
     }
 }
 
 /// (open, max) file descriptors of this process.
-fn fd_counts() -> (u64, u64) {
+pub(crate) fn fd_counts() -> (u64, u64) {
     let open = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64);
     let max = std::fs::read_to_string("/proc/self/limits")
         .ok()
@@ -1286,12 +1328,46 @@ pub fn java_double(v: f64) -> String {
 
 /// AvgMinMaxCounter.getAvg: the mean rounded half-up to 4 places.
 pub fn java_avg(total: i64, count: i64) -> String {
-    if count <= 0 {
-        return java_double(0.0);
-    }
-    let scaled = (total as f64 / count as f64 * 10_000.0).round() / 10_000.0;
-    java_double(scaled)
+    java_double(java_avg_f64(total, count))
 }
+
+/// [`java_avg`] as a number.
+pub fn java_avg_f64(total: i64, count: i64) -> f64 {
+    if count <= 0 {
+        return 0.0;
+    }
+    (total as f64 / count as f64 * 10_000.0).round() / 10_000.0
+}
+
+/// A reported value: the 4lw texts print it, the AdminServer's JSON keeps
+/// its type (Java's Long, Double, String).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+impl std::fmt::Display for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Val::Int(i) => write!(f, "{i}"),
+            Val::Float(x) => f.write_str(&java_double(*x)),
+            Val::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+macro_rules! val_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Val {
+            fn from(v: $t) -> Val {
+                Val::Int(v as i64)
+            }
+        }
+    )*};
+}
+val_from_int!(i32, i64, u32, u64, usize);
 
 #[cfg(test)]
 mod tests {

@@ -96,6 +96,12 @@ pub enum CoreMsg {
         asker: fourlw::Asker,
         reply: oneshot::Sender<String>,
     },
+    /// An AdminServer command, answered with its JSON.
+    Admin {
+        cmd: &'static crate::admin::commands::Command,
+        kwargs: Vec<(String, String)>,
+        reply: oneshot::Sender<serde_json::Value>,
+    },
     /// Stop serving: close every connection and end the core task.
     Shutdown(String),
 }
@@ -108,14 +114,26 @@ pub struct NetConfig {
     pub four_letter: Arc<dyn Fn(&str) -> bool + Send + Sync>,
 }
 
-/// A running server's handle: where it listens.
+/// A running server's handle: where it listens, and its core.
 pub struct Server {
     pub local_addr: SocketAddr,
+    pub serving: ServingHandle,
 }
 
 /// Whichever core serves the client port now (none between a quorum
 /// peer's roles).
 type Serving = Arc<std::sync::Mutex<Option<CoreLink>>>;
+
+/// Which core serves now, for those outside the client port (the
+/// AdminServer).
+#[derive(Clone)]
+pub struct ServingHandle(Serving);
+
+impl ServingHandle {
+    pub fn current(&self) -> Option<CoreLink> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
 
 /// How connections reach a core: its channel, and the state it applies to.
 #[derive(Clone)]
@@ -147,6 +165,11 @@ impl ClientPort {
             local_addr,
             serving,
         })
+    }
+
+    /// The core serving now, as the port sees it.
+    pub fn serving_handle(&self) -> ServingHandle {
+        ServingHandle(self.serving.clone())
     }
 
     /// From now on, new connections go to `core` (or to nobody).
@@ -244,6 +267,7 @@ pub fn spawn(
     port.serve(Some(handle.link()));
     Ok(Server {
         local_addr: port.local_addr,
+        serving: port.serving_handle(),
     })
 }
 
@@ -702,9 +726,9 @@ fn step_snapshot(core: &Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender
     });
 }
 
-/// Before a four-letter word, the leader's gauges as they are now.
+/// Before a four-letter word or admin command, the leader's gauges as they are now.
 fn refresh_gauges(counters: &mut fourlw::Counters, lead: Option<&LeadIo>, msg: &CoreMsg, now: Now) {
-    if let (CoreMsg::FourLetter { .. }, Some(l)) = (msg, lead) {
+    if let (CoreMsg::FourLetter { .. } | CoreMsg::Admin { .. }, Some(l)) = (msg, lead) {
         counters.leader = Some(l.gauges(now));
     }
 }
@@ -749,6 +773,11 @@ fn handle(
         }
         CoreMsg::FourLetter { cmd, asker, reply } => {
             let _ = reply.send(fourlw::run_for(&cmd, &asker, core, info, counters, now));
+        }
+        CoreMsg::Admin { cmd, kwargs, reply } => {
+            let _ = reply.send(crate::admin::commands::run(
+                cmd, &kwargs, core, info, counters, now,
+            ));
         }
         CoreMsg::Shutdown(why) => return Some(why),
     }

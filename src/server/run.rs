@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::admin;
 use crate::config::ServerConfig;
 use crate::persist::store::{self, StoreConfig};
 use crate::quorum::peer;
@@ -51,7 +52,69 @@ pub fn static_info(cfg: &ServerConfig) -> fourlw::StaticInfo {
         mode: String::new(),
         quorum_size: 0,
         leader_id: 0,
+        my_id: if cfg.is_distributed() {
+            cfg.my_id.unwrap_or(0)
+        } else {
+            0
+        },
+        initial_config: String::new(),
     }
+}
+
+/// Why the server did not start or stopped: a message, and the exit code
+/// Java's ZooKeeperServerMain would give (ExitCode).
+#[derive(Debug)]
+pub struct RunError {
+    pub exit_code: u8,
+    pub message: String,
+}
+
+/// Java's ExitCode.ERROR_STARTING_ADMIN_SERVER.
+pub const EXIT_ADMIN_SERVER: u8 = 4;
+
+impl From<String> for RunError {
+    fn from(message: String) -> RunError {
+        RunError {
+            exit_code: 2,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Starts the AdminServer when admin.enableServer allows; an Err when it
+/// cannot bind.
+async fn start_admin(
+    cfg: &ServerConfig,
+    info: &fourlw::StaticInfo,
+    serving: net::ServingHandle,
+) -> Result<(), String> {
+    if !cfg.admin_server_enabled {
+        return Ok(());
+    }
+    let where_ = format!(
+        "address {}, port {} and command URL {}",
+        cfg.admin_server_address, cfg.admin_server_port, cfg.admin_command_url
+    );
+    let listener = admin::http::bind(&cfg.admin_server_address, cfg.admin_server_port)
+        .await
+        .map_err(|e| format!("Problem starting AdminServer on {where_}: {e}"))?;
+    admin::http::spawn(
+        listener,
+        admin::http::AdminState {
+            command_url: cfg.admin_command_url.clone(),
+            idle_timeout: std::time::Duration::from_millis(cfg.admin_idle_timeout_ms),
+            info: Arc::new(info.clone()),
+            serving,
+        },
+    );
+    tracing::info!("Started AdminServer on {where_}");
+    Ok(())
 }
 
 fn wall_ms() -> i64 {
@@ -69,7 +132,7 @@ fn hostname() -> String {
 
 /// Runs a server until SIGINT or SIGTERM: standalone, or a quorum peer
 /// when zoo.cfg lists an ensemble.
-pub fn run_standalone(config_path: &Path) -> Result<(), String> {
+pub fn run_standalone(config_path: &Path) -> Result<(), RunError> {
     // zkServer.sh passes -D flags in SERVER_JVMFLAGS; some settings (jute.maxbuffer,
     // znode.container.*) can only be given that way, in Java and so here.
     let props = crate::config::system_properties_from_jvm_flags(
@@ -80,6 +143,8 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
     for w in &warnings {
         tracing::warn!("{}", w.0);
     }
+    let mut info = static_info(&cfg);
+    info.initial_config = std::fs::read_to_string(config_path).unwrap_or_default();
     let store = StoreConfig::from_config(&cfg);
     store
         .create_dirs()
@@ -124,7 +189,7 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
             four_letter: Arc::new(move |c: &str| wl.allows(c)),
         };
         let Some(recovered) = recovered else {
-            return run_peer(cfg, store, listener, netcfg).await;
+            return Ok(run_peer(cfg, info, store, listener, netcfg).await?);
         };
         let now = Now {
             mono_ms: 1_000,
@@ -141,12 +206,21 @@ pub fn run_standalone(config_path: &Path) -> Result<(), String> {
             // As Java, start from a fresh snapshot of what was recovered.
             snapshot_at_start: true,
         };
-        let server = net::spawn(listener, core, netcfg, static_info(&cfg), Some(persistence))
+        let server = net::spawn(listener, core, netcfg, info.clone(), Some(persistence))
             .map_err(|e| format!("cannot start the txn log thread: {e}"))?;
         tracing::info!("serving clients on {}", server.local_addr);
+        // ZooKeeperServerMain: a standalone server that cannot start its
+        // AdminServer exits (a quorum peer logs it and goes on).
+        if let Err(e) = start_admin(&cfg, &info, server.serving.clone()).await {
+            tracing::error!("Unable to start AdminServer, exiting abnormally: {e}");
+            return Err(RunError {
+                exit_code: EXIT_ADMIN_SERVER,
+                message: format!("Unable to start AdminServer, exiting abnormally: {e}"),
+            });
+        }
         wait_for_signal().await;
         tracing::info!("shutting down");
-        Ok::<(), String>(())
+        Ok::<(), RunError>(())
     })?;
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     if let Some(a) = autopurge {
@@ -177,6 +251,7 @@ fn recover(store: &StoreConfig, cfg: &ServerConfig) -> Result<store::Recovered, 
 /// follows and leads in turn.
 async fn run_peer(
     cfg: ServerConfig,
+    info: fourlw::StaticInfo,
     store: StoreConfig,
     listener: tokio::net::TcpListener,
     netcfg: net::NetConfig,
@@ -185,13 +260,16 @@ async fn run_peer(
         .my_id
         .ok_or("an ensemble member needs a myid file in dataDir")?;
     let verifier = QuorumVerifier::from_config(&cfg)?;
-    let info = static_info(&cfg);
     let port = net::ClientPort::start(listener, netcfg, info.clone())
         .map_err(|e| format!("client port: {e}"))?;
     tracing::info!(
         "client port {} (not serving until a leader is found)",
         port.local_addr
     );
+    // QuorumPeer.start: an AdminServer that cannot start is only logged.
+    if let Err(e) = start_admin(&cfg, &info, port.serving_handle()).await {
+        tracing::warn!("{e}");
+    }
     let ctx = peer::PeerCtx {
         cfg: Arc::new(cfg),
         my_id,
