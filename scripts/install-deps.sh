@@ -9,6 +9,7 @@ set -euo pipefail
 PKGS=(zookeeper zookeeper-bin python3)
 PKGS+=(libcurator-framework-java libcurator-recipes-java libcurator-client-java libcurator-discovery-java junit5 openjdk-17-jdk-headless) # compat-tests/curator
 PKGS+=(libcurator-test-java) # compat-tests/curator-test-dropin (curator-test 5.4.0: TestingServer)
+PKGS+=(libjetty9-java libservlet-api-java) # compat-tests/admin: Java's Jetty AdminServer (servlet-api.jar is not on zkServer.sh's classpath)
 
 missing=()
 for pkg in "${PKGS[@]}"; do

@@ -44,6 +44,7 @@ suite build cargo build --release
 suite differential differential
 suite zkcli env RZK_BIN="$PWD/target/release/rzk" compat-tests/zkcli/run.sh
 suite persistence env RZK_BIN="$PWD/target/release/rzk" compat-tests/persistence/run.sh
+suite admin env RZK_BIN="$PWD/target/release/rzk" ADMIN_QUORUM=1 compat-tests/admin/run.sh
 suite curator env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator/run.sh
 suite curator-test-dropin env RZK_BIN="$PWD/target/release/rzk" compat-tests/curator-test-dropin/run.sh
 # Real 3-node ensembles (compat-tests/quorum): the all-Java reference

@@ -16,6 +16,8 @@
 //!   transactions), `net` (client port, connection tasks, the core task),
 //!   `fourlw` (four-letter words) and `run` (zoo.cfg to a standalone
 //!   server or a quorum peer).
+//! - [`admin`]: the AdminServer (HTTP on admin.serverPort): Java's admin
+//!   commands as JSON, from the same facts as the four-letter words.
 //! - [`txn`]: transactions, as logged and applied.
 //! - [`tree`]: the data tree and transaction application; [`quota`]: the
 //!   quota stats it keeps.

@@ -177,7 +177,7 @@ fn start_server(dir: &Path, port: u16) -> Server {
     std::fs::write(
         &cfg,
         format!(
-            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount=300\n",
+            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount=300\nadmin.enableServer=false\n",
             dir.join("data").display()
         ),
     )

@@ -69,6 +69,37 @@ if ! diff <(python3 -m json.tool "$OUT/java/http.txt") <(python3 -m json.tool "$
     ok=1
 fi
 
+# A standalone server whose admin port is taken exits with code 4
+# (ExitCode.ERROR_STARTING_ADMIN_SERVER), Java and rzk alike.
+bind_failure() { # kind
+    local kind=$1 dir blocker bport cport rc=0
+    dir=$OUT/bind-$kind
+    mkdir -p "$dir/data"
+    python3 -c 'import socket,sys,time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$dir/blocker.port" &
+    blocker=$!
+    for ((i = 0; i < 50; i++)); do [[ -s $dir/blocker.port ]] && break; sleep 0.1; done
+    bport=$(cat "$dir/blocker.port")
+    cport=$(free_port)
+    write_zoo_cfg "$dir/zoo.cfg" "$dir/data" "$cport" admin.enableServer=true \
+        admin.serverAddress=127.0.0.1 "admin.serverPort=$bport"
+    case $kind in
+    java) timeout 60 java -cp "$ZK_JAVA_CP" -Dorg.slf4j.simpleLogger.logFile="$dir/server.log" \
+        org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg" >"$dir/stdout.log" 2>&1 || rc=$? ;;
+    rzk) timeout 60 "$RZK_BIN" server "$dir/zoo.cfg" >"$dir/server.log" 2>&1 || rc=$? ;;
+    esac
+    kill "$blocker" 2>/dev/null || true
+    wait "$blocker" 2>/dev/null || true
+    if ((rc != 4)); then
+        echo "admin: $kind with its admin port taken exited $rc, not 4" >&2
+        return 1
+    fi
+    echo "admin: $kind exits 4 when its admin port is taken"
+}
+bind_failure java || ok=1
+bind_failure rzk || ok=1
+
 quorum_case() { # kinds
     local kinds=$1 i c
     ens_init "admin-${kinds//,/-}" "$kinds" admin.enableServer=true admin.serverAddress=127.0.0.1

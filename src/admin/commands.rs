@@ -184,10 +184,7 @@ pub fn run(
             let mut m = Map::new();
             for (conn, paths) in watches.data.by_conn() {
                 let order = fourlw::java_string_set_order(paths.into_iter().collect(), 16);
-                m.insert(
-                    fourlw::session_of(core, conn).to_string(),
-                    json!(order),
-                );
+                m.insert(fourlw::session_of(core, conn).to_string(), json!(order));
             }
             r.put("session_id_to_watched_paths", Value::Object(m));
         }
@@ -230,7 +227,10 @@ pub fn without_server(
         }
         "get_trace_mask" => r.put("tracemask", json!(counters.trace_mask)),
         "set_trace_mask" => {
-            let arg = kwargs.iter().find(|(k, _)| k == "traceMask").map(|(_, v)| v);
+            let arg = kwargs
+                .iter()
+                .find(|(k, _)| k == "traceMask")
+                .map(|(_, v)| v);
             match arg {
                 None => r.put(
                     "error",
@@ -276,8 +276,7 @@ fn quorum(info: &StaticInfo) -> bool {
     !info.mode.is_empty()
 }
 
-/// ZooKeeperServerConf.toMap. A quorum peer's Java server leaves out the
-/// connection limits and session timeouts.
+/// ZooKeeperServerConf.toMap.
 fn configuration(r: &mut Response, core: &Core, info: &StaticInfo) {
     let Some(cfg) = &info.config else { return };
     r.put("client_port", json!(cfg.client_port));
@@ -290,11 +289,15 @@ fn configuration(r: &mut Response, core: &Core, info: &StaticInfo) {
         json!(cfg.data_log_dir.join("version-2").display().to_string()),
     );
     r.put("tick_time", json!(cfg.tick_time_ms));
-    if !quorum(info) {
-        r.put("max_client_cnxns", json!(cfg.max_client_cnxns));
-        r.put("min_session_timeout", json!(core.cfg.min_session_timeout_ms));
-        r.put("max_session_timeout", json!(core.cfg.max_session_timeout_ms));
-    }
+    r.put("max_client_cnxns", json!(cfg.max_client_cnxns));
+    r.put(
+        "min_session_timeout",
+        json!(core.cfg.min_session_timeout_ms),
+    );
+    r.put(
+        "max_session_timeout",
+        json!(core.cfg.max_session_timeout_ms),
+    );
     r.put("server_id", json!(info.my_id));
     r.put(
         "client_port_listen_backlog",
@@ -404,20 +407,16 @@ fn leader(r: &mut Response, info: &StaticInfo) {
     r.put("is_leader", json!(leading));
     r.put("leader_id", json!(leader_id));
     // QuorumPeer.getLeaderAddress: the leader's quorum host strings, joined
-    // by "|"; a leader has none.
-    let ip = if leading {
-        String::new()
-    } else {
-        server_line(info, leader_id)
-            .map(|s| {
-                s.addresses
-                    .iter()
-                    .map(|a| a.host.clone())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .unwrap_or_default()
-    };
+    // by "|" (a leader names its own).
+    let ip = server_line(info, leader_id)
+        .map(|s| {
+            s.addresses
+                .iter()
+                .map(|a| a.host.clone())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .unwrap_or_default();
     r.put("leader_ip", json!(ip));
 }
 

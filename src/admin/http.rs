@@ -82,7 +82,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<AdminState>) {
     }
 }
 
-fn reply(status: StatusCode, content_type: Option<&'static str>, body: String) -> Response<Full<Bytes>> {
+fn reply(
+    status: StatusCode,
+    content_type: Option<&'static str>,
+    body: String,
+) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     if let Some(ct) = content_type {
@@ -141,7 +145,11 @@ async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Full<Byt
         let name = percent_decode(&rest[1..], false);
         let kwargs = parse_query(req.uri().query().unwrap_or(""));
         let v = run_command(state, &name, kwargs).await;
-        reply(StatusCode::OK, Some("application/json"), json::to_jackson(&v))
+        reply(
+            StatusCode::OK,
+            Some("application/json"),
+            json::to_jackson(&v),
+        )
     };
     if method == Method::HEAD {
         // The length of what GET would send, without the body.
@@ -203,16 +211,14 @@ fn percent_decode(s: &str, plus_is_space: bool) -> String {
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
         match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_is_space => out.push(b' '),
             c => out.push(c),
         }

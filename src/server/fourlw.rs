@@ -1859,7 +1859,7 @@ mod tests {
     #[test]
     fn a_summary_prints_as_javas_avg_min_max_percentile_counter() {
         let mut out = String::new();
-        let mut line = |k: &str, v: &dyn std::fmt::Display| writeln!(out, "zk_{k}\t{v}").unwrap();
+        let mut line = |k: &str, v: Val| writeln!(out, "zk_{k}\t{v}").unwrap();
         let basic = metrics::Summary::basic();
         for v in [3, 4, 3] {
             basic.add(v);
