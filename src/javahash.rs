@@ -8,10 +8,7 @@
 //! table size), and within a bucket in insertion order; the table doubles
 //! once it is more than three quarters full and never shrinks.
 
-use std::collections::hash_map::Entry;
-use std::sync::Arc;
-
-use crate::fasthash::HashMap;
+use hashbrown::HashTable;
 
 /// Java's String.hashCode.
 pub fn string_hash(s: &str) -> i32 {
@@ -69,20 +66,32 @@ pub fn insertion_order(hashes: &[i32], initial_capacity: usize) -> Vec<usize> {
     order
 }
 
+/// A member's name: held inline up to 24 bytes (most child names), so
+/// that a big set costs one table slot per member and no allocation.
+pub type Name = compact_str::CompactString;
+
+/// A member: its name, insertion sequence and Java hash.
+#[derive(Debug, Clone)]
+struct Member {
+    name: Name,
+    seq: u32,
+    hash: i32,
+}
+
 /// A set of strings that remembers what Java's HashSet would: each member's
 /// insertion sequence and the table size the set has grown to.
 #[derive(Debug, Clone, Default)]
 pub struct JavaHashSet {
-    /// Member -> (insertion sequence, Java hash). Shared strings, so that
-    /// a snapshot walk can hold on to a big set's names cheaply.
-    members: HashMap<Arc<str>, (u64, i32)>,
+    members: HashTable<Member>,
+    hasher: foldhash::fast::RandomState,
     /// The table size; 0 until the first insert allocates it.
     capacity: usize,
     /// The table size the first insert allocates (0 means Java's default, 16).
     initial: usize,
-    /// Members per bucket of the current table (for the chain-of-9 rule).
+    /// Members per bucket while the table is under 64 (for the chain-of-9
+    /// rule, which applies only there); empty from 64 on.
     chains: Vec<u32>,
-    next_seq: u64,
+    next_seq: u32,
 }
 
 impl JavaHashSet {
@@ -94,52 +103,95 @@ impl JavaHashSet {
         }
     }
 
+    fn key_hash(&self, s: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(s.as_bytes())
+    }
+
     pub fn insert(&mut self, s: &str) {
         let h = string_hash(s);
-        // Inserting a member twice is rare (callers check first): one lookup
-        // with an owned key beats a second lookup for every new member.
-        match self.members.entry(Arc::from(s)) {
-            Entry::Occupied(_) => return,
-            Entry::Vacant(v) => {
-                v.insert((self.next_seq, h));
-            }
+        let kh = self.key_hash(s);
+        if self.members.find(kh, |m| m.name == s).is_some() {
+            return;
         }
+        if self.next_seq == u32::MAX {
+            self.renumber();
+        }
+        let hasher = &self.hasher;
+        self.members.insert_unique(
+            kh,
+            Member {
+                name: Name::new(s),
+                seq: self.next_seq,
+                hash: h,
+            },
+            |m| {
+                use std::hash::BuildHasher;
+                hasher.hash_one(m.name.as_bytes())
+            },
+        );
         if self.capacity == 0 {
             self.capacity = if self.initial == 0 { 16 } else { self.initial };
-            self.chains = vec![0; self.capacity];
+            self.chains = if self.capacity < 64 {
+                vec![0; self.capacity]
+            } else {
+                Vec::new()
+            };
         }
         self.next_seq += 1;
-        let b = bucket(h, self.capacity);
-        self.chains[b] += 1;
-        // HashMap.putVal: a chain of 9 is treeified, which below 64 resizes.
-        if self.chains[b] > 8 && self.capacity < 64 {
-            self.grow();
+        if self.capacity < 64 {
+            let b = bucket(h, self.capacity);
+            self.chains[b] += 1;
+            // HashMap.putVal: a chain of 9 is treeified, which below 64 resizes.
+            if self.chains[b] > 8 {
+                self.grow();
+            }
         }
         if self.members.len() * 4 > self.capacity * 3 {
             self.grow();
         }
     }
 
+    /// Sequence numbers from 0 again, in the same order (after 2^32 inserts).
+    fn renumber(&mut self) {
+        let mut seqs: Vec<u32> = self.members.iter().map(|m| m.seq).collect();
+        seqs.sort_unstable();
+        for m in self.members.iter_mut() {
+            m.seq = seqs.binary_search(&m.seq).unwrap_or(0) as u32;
+        }
+        self.next_seq = seqs.len() as u32;
+    }
+
     fn grow(&mut self) {
         self.capacity *= 2;
-        self.chains = vec![0; self.capacity];
-        for &(_, h) in self.members.values() {
-            self.chains[bucket(h, self.capacity)] += 1;
+        if self.capacity < 64 {
+            self.chains = vec![0; self.capacity];
+            for m in self.members.iter() {
+                self.chains[bucket(m.hash, self.capacity)] += 1;
+            }
+        } else {
+            self.chains = Vec::new();
         }
     }
 
     pub fn remove(&mut self, s: &str) -> bool {
-        match self.members.remove(s) {
-            Some((_, h)) => {
-                self.chains[bucket(h, self.capacity)] -= 1;
+        let kh = self.key_hash(s);
+        match self.members.find_entry(kh, |m| m.name == s) {
+            Ok(o) => {
+                let (m, _) = o.remove();
+                if self.capacity < 64 {
+                    self.chains[bucket(m.hash, self.capacity)] -= 1;
+                }
                 true
             }
-            None => false,
+            Err(_) => false,
         }
     }
 
     pub fn contains(&self, s: &str) -> bool {
-        self.members.contains_key(s)
+        self.members
+            .find(self.key_hash(s), |m| m.name == s)
+            .is_some()
     }
 
     pub fn len(&self) -> usize {
@@ -152,26 +204,26 @@ impl JavaHashSet {
 
     /// Members in no particular order (cheaper than `iteration_order`).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.members.keys().map(|k| &**k)
+        self.members.iter().map(|m| m.name.as_str())
     }
 
     /// The set's iteration order.
     pub fn iteration_order(&self) -> Vec<&str> {
-        self.ordered().into_iter().map(|k| &**k).collect()
+        self.ordered().into_iter().map(|n| n.as_str()).collect()
     }
 
-    /// The set's iteration order, as shared strings that outlive a borrow
-    /// of the set.
-    pub fn iteration_order_shared(&self) -> Vec<Arc<str>> {
+    /// The set's iteration order, as names that outlive a borrow of the
+    /// set (short ones are copied inline, without allocating).
+    pub fn iteration_order_owned(&self) -> Vec<Name> {
         self.ordered().into_iter().cloned().collect()
     }
 
-    fn ordered(&self) -> Vec<&Arc<str>> {
+    fn ordered(&self) -> Vec<&Name> {
         let cap = self.capacity.max(1);
-        let mut v: Vec<((usize, u64), &Arc<str>)> = self
+        let mut v: Vec<((usize, u32), &Name)> = self
             .members
             .iter()
-            .map(|(k, &(seq, h))| ((bucket(h, cap), seq), k))
+            .map(|m| ((bucket(m.hash, cap), m.seq), &m.name))
             .collect();
         // Sequence numbers are unique: no two keys are equal.
         v.sort_unstable_by_key(|&(key, _)| key);
@@ -241,6 +293,30 @@ mod tests {
             .map(|i| keys[i].as_str())
             .collect();
         assert_eq!(s.iteration_order(), want);
+    }
+
+    #[test]
+    fn renumbering_keeps_the_order() {
+        let mut s = JavaHashSet::default();
+        for i in 0..40 {
+            s.insert(&format!("/n{i}"));
+        }
+        for i in (0..40).step_by(3) {
+            s.remove(&format!("/n{i}"));
+        }
+        let before: Vec<String> = s.iteration_order().into_iter().map(str::to_owned).collect();
+        s.next_seq = u32::MAX;
+        s.insert("/late");
+        assert_eq!(s.next_seq as usize, s.len());
+        let after = s.iteration_order();
+        assert_eq!(
+            after
+                .iter()
+                .filter(|n| **n != "/late")
+                .copied()
+                .collect::<Vec<_>>(),
+            before
+        );
     }
 
     #[test]

@@ -19,14 +19,15 @@
 //! - [`admin`]: the AdminServer (HTTP on admin.serverPort): Java's admin
 //!   commands as JSON, from the same facts as the four-letter words.
 //! - [`txn`]: transactions, as logged and applied.
-//! - [`tree`]: the data tree and transaction application; [`quota`]: the
-//!   quota stats it keeps.
+//! - [`tree`]: the data tree (each znode packed in one allocation) and
+//!   transaction application; [`quota`]: the quota stats it keeps.
 //! - [`watch`]: the watch manager.
 //! - [`session`]: the session tracker.
 //! - [`acl`]: authentication schemes and permission checks.
 //! - [`path`]: znode path validation.
 //! - [`javahash`]: Java's HashSet iteration order, where clients can see it.
 //! - [`fasthash`]: the hash tables of the hot paths (foldhash, not SipHash).
+//! - [`heap`]: handing freed heap back to the system after a snapshot or a recovery.
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
@@ -46,6 +47,7 @@ pub mod bench;
 pub mod client;
 pub mod config;
 pub mod fasthash;
+pub mod heap;
 pub mod javahash;
 pub mod jute;
 pub mod path;

@@ -10,31 +10,79 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::fasthash::HashMap;
-use crate::javahash::JavaHashSet;
+use crate::javahash::{JavaHashSet, Name};
 use crate::jute::data::{Stat, StatPersisted, ACL};
 use crate::persist::digest::{self, TreeDigest};
 use crate::proto::{op, owner, special, ErrorCode};
 use crate::txn::{Txn, TxnBody};
 use crate::{acl, path, quota};
 
+mod packed;
+use packed::{NodeTable, Packed};
+
+/// A node as handed to the tree: loaded from a snapshot, or one of the
+/// server's own.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub data: Option<Bytes>,
     pub acl: Arc<Vec<ACL>>,
     pub stat: StatPersisted,
-    /// In Java's HashSet order, which getChildren exposes.
-    pub children: Children,
 }
 
-/// A node's child names. Most nodes are leaves, so the set (about 100
-/// bytes even when empty) is allocated when the first child arrives; it
-/// then stays, as Java's does, keeping the table size it grew to.
-#[derive(Debug, Clone, Default)]
-pub struct Children(Option<Box<JavaHashSet>>);
+impl Node {
+    /// A node read from a snapshot (its children are added as the tree is rebuilt).
+    pub fn loaded(data: Option<Bytes>, acl: Arc<Vec<ACL>>, stat: StatPersisted) -> Node {
+        Node { data, acl, stat }
+    }
+}
 
-impl Children {
+/// A node in the tree, as read.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a> {
+    tree: &'a DataTree,
+    n: &'a Packed,
+}
+
+impl<'a> NodeRef<'a> {
+    pub fn path(&self) -> &'a str {
+        self.n.path()
+    }
+
+    /// `None` is Java's null data, distinct from empty.
+    pub fn data(&self) -> Option<&'a [u8]> {
+        self.n.data()
+    }
+
+    /// A copy of the data, for records that own theirs.
+    pub fn data_bytes(&self) -> Option<Bytes> {
+        self.n.data().map(Bytes::copy_from_slice)
+    }
+
+    pub fn data_len(&self) -> usize {
+        self.n.data_len()
+    }
+
+    pub fn stat(&self) -> StatPersisted {
+        self.n.stat()
+    }
+
+    pub fn acl(&self) -> &'a Arc<Vec<ACL>> {
+        self.tree.acls.get(self.n.acl())
+    }
+
+    pub fn children(&self) -> Children<'a> {
+        self.tree.children_of(self.n.path())
+    }
+}
+
+/// A node's child names, in Java's HashSet order where it matters
+/// (getChildren exposes it).
+#[derive(Debug, Clone, Copy)]
+pub struct Children<'a>(Option<&'a JavaHashSet>);
+
+impl<'a> Children<'a> {
     pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |s| s.len())
+        self.0.map_or(0, |s| s.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -42,57 +90,22 @@ impl Children {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.0.as_ref().is_some_and(|s| s.contains(name))
-    }
-
-    pub fn insert(&mut self, name: &str) {
-        // DataNode creates its set as `new HashSet<>(8)`.
-        self.0
-            .get_or_insert_with(|| Box::new(JavaHashSet::with_initial_capacity(8)))
-            .insert(name);
-    }
-
-    pub fn remove(&mut self, name: &str) -> bool {
-        self.0.as_mut().is_some_and(|s| s.remove(name))
+        self.0.is_some_and(|s| s.contains(name))
     }
 
     /// Names in no particular order (cheaper than `iteration_order`).
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().flat_map(|s| s.iter())
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> {
+        self.0.into_iter().flat_map(|s| s.iter())
     }
 
     /// Names in Java's iteration order.
-    pub fn iteration_order(&self) -> Vec<&str> {
-        self.0
-            .as_ref()
-            .map_or_else(Vec::new, |s| s.iteration_order())
+    pub fn iteration_order(&self) -> Vec<&'a str> {
+        self.0.map_or_else(Vec::new, |s| s.iteration_order())
     }
 
-    /// Names in Java's iteration order, shared (no copy of the names).
-    pub fn iteration_order_shared(&self) -> Vec<Arc<str>> {
-        self.0
-            .as_ref()
-            .map_or_else(Vec::new, |s| s.iteration_order_shared())
-    }
-}
-
-impl Node {
-    fn new(data: Option<Bytes>, acl: Arc<Vec<ACL>>, stat: StatPersisted) -> Node {
-        Node {
-            data,
-            acl,
-            stat,
-            children: Children::default(),
-        }
-    }
-
-    /// A node read from a snapshot (its children are added as the tree is rebuilt).
-    pub fn loaded(data: Option<Bytes>, acl: Arc<Vec<ACL>>, stat: StatPersisted) -> Node {
-        Node::new(data, acl, stat)
-    }
-
-    pub fn data_len(&self) -> usize {
-        self.data.as_ref().map_or(0, |d| d.len())
+    /// Names in Java's iteration order, owned (short names without allocating).
+    pub fn iteration_order_owned(&self) -> Vec<Name> {
+        self.0.map_or_else(Vec::new, |s| s.iteration_order_owned())
     }
 }
 
@@ -128,9 +141,11 @@ pub struct TxnResult {
 }
 
 pub struct DataTree {
-    /// Boxed: a table sized for a million entries is up to half empty,
-    /// and an empty slot then costs 32 bytes, not a whole node.
-    nodes: HashMap<String, Box<Node>>,
+    nodes: NodeTable,
+    /// Child names by parent path, for nodes that have had children. A
+    /// set stays, possibly empty, until its node goes, as Java's does,
+    /// keeping the table size it grew to.
+    children: HashMap<Box<str>, JavaHashSet>,
     /// Per session, in Java's HashSet order (clients can see it). A set
     /// stays, possibly empty, until its session closes, as in Java.
     ephemerals: HashMap<i64, JavaHashSet>,
@@ -147,48 +162,93 @@ pub struct DataTree {
     pub last_processed_zxid: i64,
 }
 
-/// The ACL lists nodes use, each stored once, as Java's
-/// ReferenceCountedACLCache does: most nodes share a handful of lists.
+/// The ACL lists nodes use, each stored once under an id the nodes hold,
+/// with a count of its users, as Java's ReferenceCountedACLCache does:
+/// most nodes share a handful of lists.
 #[derive(Default)]
 struct AclLists {
-    lists: HashMap<Vec<ACL>, Arc<Vec<ACL>>>,
-    /// Size at which lists no node uses any more are dropped.
-    purge_at: usize,
-    /// The list interned last (kept alive by this, so never purged while
-    /// it is here).
-    last: Option<Arc<Vec<ACL>>>,
+    /// By id; a slot with no users is free (listed in `free`).
+    slots: Vec<AclSlot>,
+    ids: HashMap<Vec<ACL>, u32>,
+    free: Vec<u32>,
+    /// The list interned last, which a loader hands over and over.
+    last: Option<(Arc<Vec<ACL>>, u32)>,
+}
+
+struct AclSlot {
+    acl: Arc<Vec<ACL>>,
+    users: u64,
 }
 
 impl AclLists {
-    fn intern(&mut self, acl: &[ACL]) -> Arc<Vec<ACL>> {
-        match self.lists.get(acl) {
-            Some(a) => a.clone(),
-            None => self.insert(Arc::new(acl.to_vec())),
+    /// The id of `acl`, with one user more.
+    fn intern(&mut self, acl: &[ACL]) -> u32 {
+        match self.ids.get(acl) {
+            Some(&id) => {
+                self.slots[id as usize].users += 1;
+                id
+            }
+            None => self.add(Arc::new(acl.to_vec())),
         }
     }
 
-    fn intern_shared(&mut self, acl: Arc<Vec<ACL>>) -> Arc<Vec<ACL>> {
-        // A loader hands the same list over and over: skip the lookup.
-        if self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &acl)) {
-            return acl;
+    fn intern_shared(&mut self, acl: Arc<Vec<ACL>>) -> u32 {
+        if let Some((last, id)) = &self.last {
+            if Arc::ptr_eq(last, &acl) && self.slots[*id as usize].users > 0 {
+                self.slots[*id as usize].users += 1;
+                return *id;
+            }
         }
-        let acl = match self.lists.get(acl.as_slice()) {
-            Some(a) => a.clone(),
-            None => self.insert(acl),
+        let id = match self.ids.get(acl.as_slice()) {
+            Some(&id) => {
+                self.slots[id as usize].users += 1;
+                id
+            }
+            None => self.add(acl.clone()),
         };
-        self.last = Some(acl.clone());
-        acl
+        self.last = Some((acl, id));
+        id
     }
 
-    fn insert(&mut self, acl: Arc<Vec<ACL>>) -> Arc<Vec<ACL>> {
-        if self.lists.len() >= self.purge_at {
-            // Only the table holds them: unused. Amortised over the inserts
-            // that doubled the table since the last purge.
-            self.lists.retain(|_, a| Arc::strong_count(a) > 1);
-            self.purge_at = (2 * self.lists.len()).max(64);
+    fn add(&mut self, acl: Arc<Vec<ACL>>) -> u32 {
+        let slot = AclSlot {
+            acl: acl.clone(),
+            users: 1,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = slot;
+                id
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.ids.insert(acl.to_vec(), id);
+        id
+    }
+
+    /// One user of `id` fewer; the list goes with its last user.
+    fn release(&mut self, id: u32) {
+        let slot = &mut self.slots[id as usize];
+        slot.users -= 1;
+        if slot.users == 0 {
+            self.ids.remove(slot.acl.as_slice());
+            slot.acl = Arc::default();
+            self.free.push(id);
+            if self.last.as_ref().is_some_and(|(_, l)| *l == id) {
+                self.last = None;
+            }
         }
-        self.lists.insert(acl.to_vec(), acl.clone());
-        acl
+    }
+
+    fn get(&self, id: u32) -> &Arc<Vec<ACL>> {
+        &self.slots[id as usize].acl
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
     }
 }
 
@@ -208,8 +268,8 @@ fn advance_cversion(stat: &mut StatPersisted, cversion: i32, zxid: i64) {
 }
 
 /// A node's digest as Java computes it (0 for the server's own nodes).
-pub fn node_digest_of(p: &str, n: &Node) -> i64 {
-    digest::node_digest(p, n.data.as_deref(), &n.stat)
+pub fn node_digest_of(p: &str, n: NodeRef) -> i64 {
+    digest::node_digest(p, n.data(), &n.stat())
 }
 
 fn new_stat(zxid: i64, time: i64, ephemeral_owner: i64) -> StatPersisted {
@@ -236,13 +296,13 @@ impl DataTree {
         for p in ["/", special::ZOOKEEPER, special::QUOTA] {
             t.insert_node(
                 p,
-                Node::new(empty(), open.clone(), StatPersisted::default()),
+                Node::loaded(empty(), open.clone(), StatPersisted::default()),
             );
         }
         t.insert_node(
             special::CONFIG,
             // Java sets this ACL with version -1, which leaves aversion at -1.
-            Node::new(
+            Node::loaded(
                 empty(),
                 Arc::new(acl::read_acl_unsafe()),
                 StatPersisted {
@@ -257,7 +317,8 @@ impl DataTree {
     /// No nodes at all, not even the root.
     fn empty(extended_types: bool, last_zxid: i64) -> DataTree {
         DataTree {
-            nodes: HashMap::default(),
+            nodes: NodeTable::default(),
+            children: HashMap::default(),
             ephemerals: HashMap::default(),
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
@@ -270,17 +331,43 @@ impl DataTree {
         }
     }
 
-    fn insert_node(&mut self, p: &str, mut node: Node) {
-        node.acl = self.acls.intern_shared(node.acl);
-        if p != "/" {
-            let parent = path::parent_key(path::parent(p).unwrap_or(""));
-            if let Some(par) = self.nodes.get_mut(parent) {
-                par.children.insert(path::name(p));
+    fn view<'a>(&'a self, n: &'a Packed) -> NodeRef<'a> {
+        NodeRef { tree: self, n }
+    }
+
+    fn children_of(&self, p: &str) -> Children<'_> {
+        Children(self.children.get(p))
+    }
+
+    /// Adds `name` to the children of the node at `parent`.
+    fn add_child(&mut self, parent: &str, name: &str) {
+        match self.children.get_mut(parent) {
+            Some(set) => set.insert(name),
+            None => {
+                // DataNode creates its set as `new HashSet<>(8)`.
+                let mut set = JavaHashSet::with_initial_capacity(8);
+                set.insert(name);
+                self.children.insert(parent.into(), set);
             }
         }
-        self.data_size += (p.len() + node.data_len()) as u64;
-        self.digest.add(node_digest_of(p, &node));
-        self.nodes.insert(p.to_owned(), Box::new(node));
+    }
+
+    /// Adds a node whose parent is there (if it is not the root).
+    fn insert_node(&mut self, p: &str, node: Node) {
+        let acl = self.acls.intern_shared(node.acl);
+        if p != "/" {
+            let parent = path::parent_key(path::parent(p).unwrap_or(""));
+            if self.nodes.contains(parent) {
+                self.add_child(parent, path::name(p));
+            }
+        }
+        let packed = Packed::new(p, node.data.as_deref(), acl, &node.stat);
+        self.data_size += (p.len() + packed.data_len()) as u64;
+        self.digest
+            .add(digest::node_digest(p, packed.data(), &node.stat));
+        if let Some(old) = self.nodes.insert(packed) {
+            self.acls.release(old.acl());
+        }
     }
 
     /// Java's tree digest of the tree as it is.
@@ -291,29 +378,45 @@ impl DataTree {
     /// The tree digest computed afresh from every node (the kept one must equal it).
     pub fn recompute_digest(&self) -> i64 {
         let mut d = TreeDigest::new();
-        for (p, n) in &self.nodes {
-            d.add(node_digest_of(p, n));
+        for n in self.nodes.iter() {
+            d.add(digest::node_digest(n.path(), n.data(), &n.stat()));
         }
         d.value()
     }
 
-    /// Runs `f` on a node, keeping the tree digest current.
-    fn update_node<R>(&mut self, p: &str, f: impl FnOnce(&mut Node) -> R) -> Option<R> {
+    /// Changes a node's stat, keeping the tree digest current; with
+    /// `data`, its data too.
+    fn update_node<R>(
+        &mut self,
+        p: &str,
+        data: Option<Option<&[u8]>>,
+        f: impl FnOnce(&mut StatPersisted) -> R,
+    ) -> Option<R> {
         let n = self.nodes.get_mut(p)?;
-        let before = node_digest_of(p, n);
-        let r = f(n);
-        let after = node_digest_of(p, n);
+        let mut stat = n.stat();
+        let before = digest::node_digest(p, n.data(), &stat);
+        let r = f(&mut stat);
+        match data {
+            Some(d) => *n = Packed::new(p, d, n.acl(), &stat),
+            None => n.set_stat(&stat),
+        }
+        let after = digest::node_digest(p, n.data(), &stat);
         self.digest.remove(before);
         self.digest.add(after);
         Some(r)
     }
 
-    pub fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.get(path).map(|n| &**n)
+    pub fn get(&self, path: &str) -> Option<NodeRef<'_>> {
+        self.nodes.get(path).map(|n| self.view(n))
     }
 
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Distinct ACL lists in use (Java's `ReferenceCountedACLCache` size).
+    pub fn acl_list_count(&self) -> usize {
+        self.acls.len()
     }
 
     pub fn approximate_data_size(&self) -> u64 {
@@ -326,9 +429,9 @@ impl DataTree {
 
     /// The stat a client sees: derived fields filled in, cversion in the
     /// "changes" counting clients expect, and only real sessions as owners.
-    pub fn client_stat(&self, n: &Node) -> Stat {
-        let s = &n.stat;
-        let num_children = n.children.len() as i32;
+    pub fn client_stat(&self, n: NodeRef) -> Stat {
+        let s = n.stat();
+        let num_children = n.children().len() as i32;
         let owner = match owner::kind(s.ephemeral_owner, self.extended_types) {
             owner::Kind::Normal => s.ephemeral_owner,
             _ => 0,
@@ -349,10 +452,9 @@ impl DataTree {
     }
 
     pub fn stat(&self, path: &str) -> Option<Stat> {
-        self.nodes.get(path).map(|n| self.client_stat(n))
+        self.get(path).map(|n| self.client_stat(n))
     }
 
-    /// Ephemeral paths owned by a session.
     /// A session's ephemerals, in the order Java hands them out.
     pub fn ephemerals(&self, session: i64) -> Vec<String> {
         self.ephemerals
@@ -390,11 +492,9 @@ impl DataTree {
         let mut count = 0;
         let mut stack = vec![path.to_owned()];
         while let Some(p) = stack.pop() {
-            if let Some(n) = self.nodes.get(&p) {
-                for c in n.children.iter() {
-                    count += 1;
-                    stack.push(format!("{p}/{c}"));
-                }
+            for c in self.children_of(&p).iter() {
+                count += 1;
+                stack.push(format!("{p}/{c}"));
             }
         }
         count
@@ -561,25 +661,31 @@ impl DataTree {
         let parent_path = path::parent(p).ok_or(ErrorCode::NoNode)?;
         let parent_key = path::parent_key(parent_path);
         let child = path::name(p);
-        let parent = self.nodes.get(parent_key).ok_or(ErrorCode::NoNode)?;
-        if parent.children.contains(child) {
+        let parent = self.get(parent_key).ok_or(ErrorCode::NoNode)?;
+        if parent.children().contains(child) {
             return Err(ErrorCode::NodeExists);
         }
-        let parent_acl = parent.acl.clone();
-        self.update_node(parent_key, |parent| {
-            advance_cversion(&mut parent.stat, parent_cversion, zxid);
-            parent.children.insert(child);
+        let parent_acl = parent.acl().clone();
+        self.update_node(parent_key, None, |st| {
+            advance_cversion(st, parent_cversion, zxid)
         });
-        let node_acl = self.acls.intern(acl);
-        let node = Node::new(
-            data.clone(),
-            node_acl.clone(),
-            new_stat(zxid, time, ephemeral_owner),
+        self.add_child(parent_key, child);
+        let acl_id = self.acls.intern(acl);
+        let node_acl = self.acls.get(acl_id).clone();
+        let packed = Packed::new(
+            p,
+            data.as_deref(),
+            acl_id,
+            &new_stat(zxid, time, ephemeral_owner),
         );
-        let stat = self.client_stat(&node);
-        self.data_size += (p.len() + node.data_len()) as u64;
-        self.digest.add(node_digest_of(p, &node));
-        self.nodes.insert(p.to_owned(), Box::new(node));
+        self.data_size += (p.len() + packed.data_len()) as u64;
+        self.digest
+            .add(digest::node_digest(p, packed.data(), &packed.stat()));
+        if let Some(old) = self.nodes.insert(packed) {
+            // Not reached: the parent's child set said it was not there.
+            self.acls.release(old.acl());
+        }
+        let stat = self.stat(p).unwrap_or_default();
         match owner::kind(ephemeral_owner, self.extended_types) {
             owner::Kind::Container => {
                 self.containers.insert(p.to_owned());
@@ -620,19 +726,25 @@ impl DataTree {
         changes: &mut Vec<Change>,
     ) -> Result<(), ErrorCode> {
         let parent_path = path::parent(p).ok_or(ErrorCode::NoNode)?;
-        let parent_acl = self
-            .update_node(path::parent_key(parent_path), |parent| {
-                parent.children.remove(path::name(p));
-                if zxid > parent.stat.pzxid {
-                    parent.stat.pzxid = zxid;
-                }
-                parent.acl.clone()
-            })
-            .ok_or(ErrorCode::NoNode)?;
+        let parent_key = path::parent_key(parent_path);
+        let parent_acl = self.get(parent_key).ok_or(ErrorCode::NoNode)?.acl().clone();
+        self.update_node(parent_key, None, |st| {
+            if zxid > st.pzxid {
+                st.pzxid = zxid;
+            }
+        });
+        if let Some(set) = self.children.get_mut(parent_key) {
+            set.remove(path::name(p));
+        }
         let node = self.nodes.remove(p).ok_or(ErrorCode::NoNode)?;
+        self.children.remove(p);
+        let node_acl = self.acls.get(node.acl()).clone();
+        self.acls.release(node.acl());
+        let stat = node.stat();
         self.data_size -= (p.len() + node.data_len()) as u64;
-        self.digest.remove(node_digest_of(p, &node));
-        let eo = node.stat.ephemeral_owner;
+        self.digest
+            .remove(digest::node_digest(p, node.data(), &stat));
+        let eo = stat.ephemeral_owner;
         match owner::kind(eo, self.extended_types) {
             owner::Kind::Container => {
                 self.containers.remove(p);
@@ -653,7 +765,7 @@ impl DataTree {
         self.quota_stat_add(p, -1, -(node.data_len() as i64));
         changes.push(Change::Deleted {
             path: p.to_owned(),
-            acl: node.acl.clone(),
+            acl: node_acl,
             parent_acl,
         });
         Ok(())
@@ -689,19 +801,18 @@ impl DataTree {
         time: i64,
         changes: &mut Vec<Change>,
     ) -> Result<Stat, ErrorCode> {
-        let (old_len, new_len, acl) = self
-            .update_node(p, |n| {
-                let old_len = n.data_len();
-                n.data = data;
-                n.stat.mtime = time;
-                n.stat.mzxid = zxid;
-                n.stat.version = version;
-                (old_len, n.data_len(), n.acl.clone())
-            })
-            .ok_or(ErrorCode::NoNode)?;
+        let old_len = self.get(p).ok_or(ErrorCode::NoNode)?.data_len();
+        let new_len = data.as_ref().map_or(0, |d| d.len());
+        self.update_node(p, Some(data.as_deref()), |st| {
+            st.mtime = time;
+            st.mzxid = zxid;
+            st.version = version;
+        });
         self.data_size = self.data_size + new_len as u64 - old_len as u64;
         self.quota_stat_add(p, 0, new_len as i64 - old_len as i64);
-        let stat = self.client_stat(&self.nodes[p]);
+        let n = self.get(p).ok_or(ErrorCode::NoNode)?;
+        let acl = n.acl().clone();
+        let stat = self.client_stat(n);
         changes.push(Change::DataChanged {
             path: p.to_owned(),
             acl,
@@ -710,13 +821,17 @@ impl DataTree {
     }
 
     fn set_acl(&mut self, p: &str, acl: &[ACL], version: i32) -> Result<Stat, ErrorCode> {
-        let acl = self.acls.intern(acl);
-        self.update_node(p, |n| {
-            n.stat.aversion = version;
-            n.acl = acl;
-        })
-        .ok_or(ErrorCode::NoNode)?;
-        Ok(self.client_stat(&self.nodes[p]))
+        if !self.nodes.contains(p) {
+            return Err(ErrorCode::NoNode);
+        }
+        let id = self.acls.intern(acl);
+        self.update_node(p, None, |st| st.aversion = version);
+        if let Some(n) = self.nodes.get_mut(p) {
+            let old = n.acl();
+            n.set_acl(id);
+            self.acls.release(old);
+        }
+        self.stat(p).ok_or(ErrorCode::NoNode)
     }
 
     fn set_cversion_pzxid(&mut self, p: &str, cversion: i32, zxid: i64) -> Result<(), ErrorCode> {
@@ -725,7 +840,7 @@ impl DataTree {
         } else {
             p
         };
-        self.update_node(p, |n| advance_cversion(&mut n.stat, cversion, zxid))
+        self.update_node(p, None, |st| advance_cversion(st, cversion, zxid))
             .ok_or(ErrorCode::NoNode)
     }
 
@@ -774,24 +889,22 @@ impl DataTree {
     fn set_quota_stats(&mut self, quota_path: &str, stats: quota::StatsTrack) {
         let text = Bytes::from(stats.to_string());
         let new = text.len();
-        if let Some(old) = self.update_node(&quota::stat_path(quota_path), |n| {
-            let old = n.data_len();
-            n.data = Some(text);
-            old
-        }) {
-            self.data_size = self.data_size + new as u64 - old as u64;
-        }
+        let p = quota::stat_path(quota_path);
+        let Some(old) = self.get(&p).map(|n| n.data_len()) else {
+            return;
+        };
+        self.update_node(&p, Some(Some(&text)), |_| ());
+        self.data_size = self.data_size + new as u64 - old as u64;
     }
 
     fn quota_stat_add(&mut self, p: &str, count: i64, bytes: i64) {
         let Some(qp) = self.quota_prefix(p) else {
             return;
         };
-        let Some(n) = self.nodes.get(&quota::stat_path(&qp)) else {
+        let Some(n) = self.get(&quota::stat_path(&qp)) else {
             return;
         };
-        let mut st =
-            quota::StatsTrack::parse(&String::from_utf8_lossy(n.data.as_deref().unwrap_or(&[])));
+        let mut st = quota::StatsTrack::parse(&String::from_utf8_lossy(n.data().unwrap_or(&[])));
         st.add(count, bytes);
         self.set_quota_stats(&qp, st);
     }
@@ -801,18 +914,18 @@ impl DataTree {
         let (mut count, mut bytes) = (0i64, 0i64);
         let mut stack = vec![quota_path.to_owned()];
         while let Some(p) = stack.pop() {
-            if let Some(n) = self.nodes.get(&p) {
+            if let Some(n) = self.get(&p) {
                 count += 1;
                 bytes += n.data_len() as i64;
-                stack.extend(n.children.iter().map(|c| format!("{p}/{c}")));
+                stack.extend(n.children().iter().map(|c| format!("{p}/{c}")));
             }
         }
         self.set_quota_stats(quota_path, quota::StatsTrack::counts(count, bytes));
     }
 
     /// Every path in the tree, for dumps.
-    pub fn paths(&self) -> impl Iterator<Item = &String> {
-        self.nodes.keys()
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().map(|n| n.path())
     }
 }
 
@@ -831,17 +944,14 @@ impl TreeBuilder {
     }
 
     /// Adds a node; its parent must be there already.
-    pub fn add(&mut self, p: String, mut node: Node) -> Result<(), String> {
+    pub fn add(&mut self, p: String, node: Node) -> Result<(), String> {
         let t = &mut self.t;
         let p = if p.is_empty() { "/".to_owned() } else { p };
-        node.children = Children::default();
         if p != "/" {
             let parent = path::parent_key(path::parent(&p).unwrap_or(""));
-            let par = t
-                .nodes
-                .get_mut(parent)
-                .ok_or_else(|| format!("node {p} comes before its parent"))?;
-            par.children.insert(path::name(&p));
+            if !t.nodes.contains(parent) {
+                return Err(format!("node {p} comes before its parent"));
+            }
         }
         let eo = node.stat.ephemeral_owner;
         match owner::kind(eo, t.extended_types) {
@@ -854,10 +964,7 @@ impl TreeBuilder {
             owner::Kind::Normal => t.ephemerals.entry(eo).or_default().insert(&p),
             owner::Kind::Void => {}
         }
-        node.acl = t.acls.intern_shared(node.acl);
-        t.data_size += (p.len() + node.data_len()) as u64;
-        t.digest.add(node_digest_of(&p, &node));
-        t.nodes.insert(p, Box::new(node));
+        t.insert_node(&p, node);
         Ok(())
     }
 
@@ -865,26 +972,19 @@ impl TreeBuilder {
     /// them, and quota stats recounted.
     pub fn finish(self) -> Result<DataTree, String> {
         let mut t = self.t;
-        if !t.nodes.contains_key("/") {
+        if !t.nodes.contains("/") {
             return Err("no root node".into());
         }
         let base = DataTree::new(t.extended_types);
         for p in ["/zookeeper", special::QUOTA, special::CONFIG] {
-            if !t.nodes.contains_key(p) {
-                let node = (*base.nodes[p]).clone();
-                t.insert_node(
-                    p,
-                    Node {
-                        children: Children::default(),
-                        ..node
-                    },
-                );
+            if let (false, Some(n)) = (t.nodes.contains(p), base.get(p)) {
+                let node = Node::loaded(n.data_bytes(), n.acl().clone(), n.stat());
+                t.insert_node(p, node);
             }
         }
         // Quotas: every limits node marks its path; stats are recounted.
         let limits: Vec<String> = t
-            .nodes
-            .keys()
+            .paths()
             .filter(|p| p.starts_with(quota::QUOTA_ROOT) && path::name(p) == quota::LIMITS_NODE)
             .map(|p| quota::trim_quota_path(path::parent(p).unwrap_or("")).to_owned())
             .collect();

@@ -209,7 +209,7 @@ struct PendingChildren {
     /// The parent's path, "" for the root.
     base: String,
     /// Child names in reverse Java order: the next is at the end.
-    names: Vec<Arc<str>>,
+    names: Vec<crate::javahash::Name>,
 }
 
 impl FuzzySnapshot {
@@ -254,19 +254,19 @@ impl FuzzySnapshot {
             };
             // Deleted since it was queued: recovery's replay deletes it too.
             let Some(n) = tree.get(&p) else { continue };
-            let id = if n.acl.as_slice() == open.as_slice() {
+            let id = if n.acl().as_slice() == open.as_slice() {
                 OPEN_ACL_UNSAFE_ID
             } else {
                 let next = self.acls.len() as i64 + 1;
                 let acls = &mut self.acls;
-                *self.acl_ids.entry(n.acl.to_vec()).or_insert_with(|| {
-                    acls.push((next, n.acl.to_vec()));
+                *self.acl_ids.entry(n.acl().to_vec()).or_insert_with(|| {
+                    acls.push((next, n.acl().to_vec()));
                     next
                 })
             };
-            spent += 1 + n.children.len() / 4;
-            if !n.children.is_empty() {
-                let mut names = n.children.iteration_order_shared();
+            spent += 1 + n.children().len() / 4;
+            if !n.children().is_empty() {
+                let mut names = n.children().iteration_order_owned();
                 names.reverse();
                 let base = if p == "/" { String::new() } else { p.clone() };
                 self.stack.push(PendingChildren { base, names });
@@ -274,9 +274,9 @@ impl FuzzySnapshot {
             self.nodes.push(SnapNode {
                 // Java writes the root as "".
                 path: if p == "/" { String::new() } else { p },
-                data: n.data.clone(),
+                data: n.data_bytes(),
                 acl: id,
-                stat: n.stat.clone(),
+                stat: n.stat(),
             });
         }
         !self.root_pending && self.stack.iter().all(|f| f.names.is_empty())
@@ -329,7 +329,7 @@ mod fuzzy_tests {
             data: Some(Bytes::from_static(b"d")),
             acl: acl::open_acl_unsafe(),
             ephemeral: false,
-            parent_cversion: t.get(parent).unwrap().stat.cversion + 1,
+            parent_cversion: t.get(parent).unwrap().stat().cversion + 1,
         })
     }
 
@@ -387,13 +387,13 @@ mod fuzzy_tests {
         for (z, type_, body) in log {
             apply(&mut back, z, type_, body);
         }
-        let mut want: Vec<String> = t.paths().cloned().collect();
-        let mut got: Vec<String> = back.paths().cloned().collect();
+        let mut want: Vec<String> = t.paths().map(str::to_owned).collect();
+        let mut got: Vec<String> = back.paths().map(str::to_owned).collect();
         want.sort();
         got.sort();
         assert_eq!(got, want);
         for p in &want {
-            assert_eq!(back.get(p).unwrap().stat, t.get(p).unwrap().stat, "{p}");
+            assert_eq!(back.get(p).unwrap().stat(), t.get(p).unwrap().stat(), "{p}");
         }
         assert_eq!(back.digest(), t.digest());
     }

@@ -221,6 +221,7 @@ pub fn recover(cfg: &StoreConfig, extended_types: bool) -> Result<Recovered, Str
         torn.truncate()
             .map_err(|e| format!("cannot truncate {}: {e}", torn.file.display()))?;
     }
+    crate::heap::trim();
     Ok(Recovered {
         tree,
         sessions: sessions.into_iter().collect(),

@@ -938,15 +938,15 @@ impl Core {
         let mut out = Vec::new();
         for p in tree.containers() {
             if let Some(n) = tree.get(p) {
-                if n.children.is_empty() && n.stat.cversion > 0 {
+                if n.children().is_empty() && n.stat().cversion > 0 {
                     out.push(p.clone());
                 }
             }
         }
         for p in tree.ttls() {
             if let Some(n) = tree.get(p) {
-                let ttl = owner::ttl_of(n.stat.ephemeral_owner);
-                if n.children.is_empty() && ttl != 0 && wall_ms - n.stat.mtime > ttl {
+                let ttl = owner::ttl_of(n.stat().ephemeral_owner);
+                if n.children().is_empty() && ttl != 0 && wall_ms - n.stat().mtime > ttl {
                     out.push(p.clone());
                 }
             }

@@ -722,6 +722,8 @@ fn step_snapshot(core: &Core, st: &mut LogStage, to_core: &mpsc::UnboundedSender
         if let Err(e) = store::write_snapshot(&cfg, &snap, zxid) {
             tracing::error!("cannot write snapshot 0x{zxid:x}: {e}");
         }
+        drop(snap);
+        crate::heap::trim();
         let _ = to_core.send(CoreMsg::SnapshotDone);
     });
 }

@@ -128,10 +128,10 @@ impl Prep<'_> {
                 let n = self.tree.get(p).ok_or(ErrorCode::NoNode)?;
                 ChangeRecord {
                     zxid: -1,
-                    stat: Some(n.stat.clone()),
-                    child_count: n.children.len() as i32,
-                    acl: n.acl.clone(),
-                    data: n.data.clone(),
+                    stat: Some(n.stat()),
+                    child_count: n.children().len() as i32,
+                    acl: n.acl().clone(),
+                    data: n.data_bytes(),
                 }
             }
         };

@@ -11,8 +11,8 @@ use crate::jute::proto::{
     AddWatchRequest, CheckWatchesRequest, ErrorResponse, ExistsRequest, ExistsResponse,
     GetACLRequest, GetACLResponse, GetAllChildrenNumberRequest, GetAllChildrenNumberResponse,
     GetChildren2Request, GetChildren2Response, GetChildrenRequest, GetChildrenResponse,
-    GetDataRequest, GetDataResponse, GetEphemeralsRequest, GetEphemeralsResponse, MultiHeader,
-    SetWatches, SetWatches2, SyncRequest, SyncResponse, WhoAmIResponse,
+    GetDataRequest, GetEphemeralsRequest, GetEphemeralsResponse, MultiHeader, SetWatches,
+    SetWatches2, SyncRequest, SyncResponse, WhoAmIResponse,
 };
 use crate::jute::{JuteField, Reader};
 use crate::proto::{add_watch_mode, event, op, perms, watcher_type, ErrorCode};
@@ -71,26 +71,35 @@ pub struct Read<'a> {
 impl Read<'_> {
     fn node_acl_check(&self, path: &str, perm: i32, auth: &[Id]) -> Result<(), ErrorCode> {
         let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        acl::check(&n.acl, perm, auth)
+        acl::check(n.acl(), perm, auth)
     }
 
+    /// Writes a GetDataResponse straight from the tree: the data is
+    /// copied once, into the reply.
     fn get_data(
         &mut self,
         conn: ConnId,
         path: &str,
         watch: bool,
         auth: &[Id],
-    ) -> Result<GetDataResponse, ErrorCode> {
+        w: &mut BytesMut,
+    ) -> Result<(), ErrorCode> {
         self.node_acl_check(path, perms::READ, auth)?;
         let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
-        let rsp = GetDataResponse {
-            data: n.data.clone(),
-            stat: self.tree.client_stat(n),
-        };
+        w.reserve(4 + n.data_len() + 68);
+        match n.data() {
+            Some(d) => {
+                w.put_i32(d.len() as i32);
+                w.put_slice(d);
+            }
+            // Java's null buffer.
+            None => w.put_i32(-1),
+        }
+        self.tree.client_stat(n).write(w);
         if watch {
             self.watches.get().data.add(path, conn, Mode::Standard);
         }
-        Ok(rsp)
+        Ok(())
     }
 
     fn get_children(
@@ -103,7 +112,7 @@ impl Read<'_> {
         self.node_acl_check(path, perms::READ, auth)?;
         let n = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
         let children = n
-            .children
+            .children()
             .iteration_order()
             .into_iter()
             .map(str::to_owned)
@@ -134,7 +143,9 @@ impl Read<'_> {
             }
             op::GET_DATA => {
                 let q: GetDataRequest = read(&mut r)?;
-                Ok(Body::of(&self.get_data(conn, &q.path, q.watch, auth)?))
+                let mut w = BytesMut::new();
+                self.get_data(conn, &q.path, q.watch, auth, &mut w)?;
+                Ok(Body::Bytes(w.freeze()))
             }
             op::GET_CHILDREN => {
                 let q: GetChildrenRequest = read(&mut r)?;
@@ -157,9 +168,9 @@ impl Read<'_> {
                 self.node_acl_check(&q.path, perms::READ | perms::ADMIN, auth)?;
                 let n = self.tree.get(&q.path).ok_or(ErrorCode::NoNode)?;
                 let stat = self.tree.client_stat(n);
-                let mut acl: Vec<ACL> = n.acl.to_vec();
+                let mut acl: Vec<ACL> = n.acl().to_vec();
                 // Without ADMIN, digest hashes are hidden.
-                if acl::check(&n.acl, perms::ADMIN, auth).is_err() {
+                if acl::check(n.acl(), perms::ADMIN, auth).is_err() {
                     for a in acl.iter_mut().filter(|a| a.id.scheme == "digest") {
                         let user = a.id.id.split(':').next().unwrap_or("").to_owned();
                         a.id.id = format!("{user}:x");
@@ -278,11 +289,11 @@ impl Read<'_> {
                                     (op::GET_CHILDREN, b)
                                 })
                         }
-                        MultiOp::GetData(p) => self.get_data(conn, p, false, auth).map(|d| {
+                        MultiOp::GetData(p) => {
                             let mut b = BytesMut::new();
-                            d.write(&mut b);
-                            (op::GET_DATA, b)
-                        }),
+                            self.get_data(conn, p, false, auth, &mut b)
+                                .map(|()| (op::GET_DATA, b))
+                        }
                         _ => Err(ErrorCode::MarshallingError),
                     };
                     match res {
@@ -342,7 +353,7 @@ impl Read<'_> {
         for p in data {
             match self.tree.get(p) {
                 None => fired.push(ev(event::NODE_DELETED, p)),
-                Some(n) if n.stat.mzxid > rel_zxid => fired.push(ev(event::NODE_DATA_CHANGED, p)),
+                Some(n) if n.stat().mzxid > rel_zxid => fired.push(ev(event::NODE_DATA_CHANGED, p)),
                 Some(_) => self.watches.get().data.add(p, conn, Mode::Standard),
             }
         }
@@ -356,7 +367,7 @@ impl Read<'_> {
         for p in child {
             match self.tree.get(p) {
                 None => fired.push(ev(event::NODE_DELETED, p)),
-                Some(n) if n.stat.pzxid > rel_zxid => {
+                Some(n) if n.stat().pzxid > rel_zxid => {
                     fired.push(ev(event::NODE_CHILDREN_CHANGED, p))
                 }
                 Some(_) => self.watches.get().child.add(p, conn, Mode::Standard),

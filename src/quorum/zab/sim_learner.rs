@@ -75,8 +75,8 @@ pub fn history_of(tree: &DataTree) -> Vec<Key> {
         .filter(|p| p.starts_with("/z_"))
         .filter_map(|p| {
             let n = tree.get(p)?;
-            let tag = std::str::from_utf8(n.data.as_ref()?).ok()?.parse().ok()?;
-            Some((n.stat.mzxid, tag))
+            let tag = std::str::from_utf8(n.data()?).ok()?.parse().ok()?;
+            Some((n.stat().mzxid, tag))
         })
         .collect();
     v.sort();

@@ -199,7 +199,7 @@ fn contents(t: &DataTree) -> Vec<(String, Option<bytes::Bytes>, i64)> {
         .paths()
         .map(|p| {
             let n = t.get(p).unwrap();
-            (p.clone(), n.data.clone(), n.stat.mzxid)
+            (p.to_owned(), n.data_bytes(), n.stat().mzxid)
         })
         .collect();
     v.sort();
