@@ -4,6 +4,7 @@
 //! ACL lists are stored once each in a snapshot and referenced by id, as
 //! Java's ReferenceCountedACLCache does; world:anyone:cdrwa is id -1.
 
+use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -201,7 +202,14 @@ pub struct FuzzySnapshot {
     acl_ids: HashMap<Vec<ACL>, i64>,
     acls: Vec<(i64, Vec<ACL>)>,
     nodes: Vec<SnapNode>,
+    /// Where the nodes' data is copied to: big chunks, not a small
+    /// allocation per node, so that the heap they used goes back to the
+    /// system whole once the snapshot is written.
+    arena: BytesMut,
 }
+
+/// The size of a data arena chunk.
+const ARENA_CHUNK: usize = 1 << 20;
 
 /// A visited node's children, named when it was visited (ones created
 /// since are left to replay; ones deleted since are skipped).
@@ -210,6 +218,15 @@ struct PendingChildren {
     base: String,
     /// Child names in reverse Java order: the next is at the end.
     names: Vec<crate::javahash::Name>,
+}
+
+/// `d` copied into the arena (a new chunk when it is full).
+fn copy_to_arena(arena: &mut BytesMut, d: &[u8]) -> Bytes {
+    if arena.capacity() - arena.len() < d.len() {
+        *arena = BytesMut::with_capacity(ARENA_CHUNK.max(d.len()));
+    }
+    arena.extend_from_slice(d);
+    arena.split().freeze()
 }
 
 impl FuzzySnapshot {
@@ -222,6 +239,7 @@ impl FuzzySnapshot {
             acl_ids: HashMap::new(),
             acls: Vec::new(),
             nodes: Vec::with_capacity(tree.node_count()),
+            arena: BytesMut::new(),
         }
     }
 
@@ -274,7 +292,7 @@ impl FuzzySnapshot {
             self.nodes.push(SnapNode {
                 // Java writes the root as "".
                 path: if p == "/" { String::new() } else { p },
-                data: n.data_bytes(),
+                data: n.data().map(|d| copy_to_arena(&mut self.arena, d)),
                 acl: id,
                 stat: n.stat(),
             });
@@ -303,7 +321,23 @@ mod fuzzy_tests {
     use crate::jute::txn::{CreateTxn, DeleteTxn, TxnHeader};
     use crate::proto::op;
     use crate::txn::{Txn, TxnBody};
-    use bytes::Bytes;
+
+    #[test]
+    fn the_arena_keeps_every_copy_whole() {
+        let mut arena = BytesMut::new();
+        let big = vec![9u8; ARENA_CHUNK + 5];
+        let pieces: Vec<Vec<u8>> = (0..3000)
+            .map(|i| vec![i as u8; i % 700])
+            .chain([big.clone(), vec![], big])
+            .collect();
+        let copies: Vec<Bytes> = pieces
+            .iter()
+            .map(|p| copy_to_arena(&mut arena, p))
+            .collect();
+        for (p, c) in pieces.iter().zip(&copies) {
+            assert_eq!(&p[..], &c[..]);
+        }
+    }
 
     fn apply(t: &mut DataTree, zxid: i64, type_: i32, body: TxnBody) {
         let txn = Txn {
