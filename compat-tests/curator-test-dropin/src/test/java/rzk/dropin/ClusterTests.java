@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.FailedServerStartException;
 import org.apache.curator.test.InstanceSpec;
@@ -18,6 +22,24 @@ import org.junit.jupiter.api.Timeout;
  *  and three (a quorum: not on rzk). */
 @Timeout(120)
 class ClusterTests {
+    /**
+     * n specs as TestingCluster(n) makes them, but with distinct client
+     * ports: Curator picks each by binding port 0 and closing it, so two
+     * can come out equal, and TestingCluster then fails on a duplicate map
+     * key before any server starts (InstanceSpec equality is host and port).
+     */
+    static List<InstanceSpec> specs(int n) {
+        List<InstanceSpec> specs = new ArrayList<>();
+        Set<Integer> ports = new HashSet<>();
+        while (specs.size() < n) {
+            InstanceSpec s = InstanceSpec.newInstanceSpec();
+            if (ports.add(s.getPort())) {
+                specs.add(s);
+            }
+        }
+        return specs;
+    }
+
 
     @Test
     void oneServerClusterKillAndRestart() throws Exception {
@@ -48,7 +70,7 @@ class ClusterTests {
     void threeServerCluster() throws Exception {
         if (Util.expectDropIn()) {
             // rzk has no quorum mode: the drop-in refuses clearly, and starts nothing.
-            TestingCluster cluster = new TestingCluster(3);
+            TestingCluster cluster = new TestingCluster(specs(3));
             try {
                 FailedServerStartException e = assertThrows(FailedServerStartException.class, cluster::start);
                 assertTrue(e.getMessage().contains("quorum") && e.getMessage().contains("rzk.cluster=java"),
@@ -64,7 +86,7 @@ class ClusterTests {
         // -Drzk.cluster=java: clusters run in-process on Apache ZooKeeper, as stock
         // (without the drop-in the property means nothing).
         System.setProperty("rzk.cluster", "java");
-        try (TestingCluster cluster = new TestingCluster(3)) {
+        try (TestingCluster cluster = new TestingCluster(specs(3))) {
             cluster.start();
             for (InstanceSpec spec : cluster.getInstances()) {
                 // srvr answers "not currently serving" until the quorum has formed.
