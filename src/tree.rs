@@ -71,7 +71,11 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn children(&self) -> Children<'a> {
-        self.tree.children_of(self.n.path())
+        if self.n.has_child_set() {
+            self.tree.children_of(self.n.path())
+        } else {
+            Children(None)
+        }
     }
 }
 
@@ -348,6 +352,9 @@ impl DataTree {
                 let mut set = JavaHashSet::with_initial_capacity(8);
                 set.insert(name);
                 self.children.insert(parent.into(), set);
+                if let Some(n) = self.nodes.get_mut(parent) {
+                    n.mark_child_set();
+                }
             }
         }
     }
@@ -361,7 +368,10 @@ impl DataTree {
                 self.add_child(parent, path::name(p));
             }
         }
-        let packed = Packed::new(p, node.data.as_deref(), acl, &node.stat);
+        let mut packed = Packed::new(p, node.data.as_deref(), acl, &node.stat);
+        if self.children.contains_key(p) {
+            packed.mark_child_set();
+        }
         self.data_size += (p.len() + packed.data_len()) as u64;
         self.digest
             .add(digest::node_digest(p, packed.data(), &node.stat));
@@ -397,7 +407,7 @@ impl DataTree {
         let before = digest::node_digest(p, n.data(), &stat);
         let r = f(&mut stat);
         match data {
-            Some(d) => *n = Packed::new(p, d, n.acl(), &stat),
+            Some(d) => *n = n.with_data(d, &stat),
             None => n.set_stat(&stat),
         }
         let after = digest::node_digest(p, n.data(), &stat);

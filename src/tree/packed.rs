@@ -16,7 +16,9 @@ use crate::jute::data::StatPersisted;
 const STAT_LEN: usize = 6 * 8 + 3 * 4;
 const ACL_AT: usize = STAT_LEN;
 const DATA_LEN_AT: usize = ACL_AT + 4;
-const HEADER: usize = DATA_LEN_AT + 4;
+/// 1: the node has a child set (so a leaf's reads skip that lookup).
+const FLAGS_AT: usize = DATA_LEN_AT + 4;
+const HEADER: usize = FLAGS_AT + 1;
 
 /// One znode's state (everything but its children).
 pub struct Packed(Box<[u8]>);
@@ -30,7 +32,7 @@ impl Packed {
         b[ACL_AT..DATA_LEN_AT].copy_from_slice(&acl.to_ne_bytes());
         // -1 is Java's null data, distinct from empty.
         let wire_len = data.map_or(-1, |d| d.len() as i32);
-        b[DATA_LEN_AT..HEADER].copy_from_slice(&wire_len.to_ne_bytes());
+        b[DATA_LEN_AT..FLAGS_AT].copy_from_slice(&wire_len.to_ne_bytes());
         b.extend_from_slice(path.as_bytes());
         if let Some(d) = data {
             b.extend_from_slice(d);
@@ -38,8 +40,23 @@ impl Packed {
         Packed(b.into_boxed_slice())
     }
 
+    /// The same node with other data and stat (its ACL and flags kept).
+    pub fn with_data(&self, data: Option<&[u8]>, stat: &StatPersisted) -> Packed {
+        let mut n = Packed::new(self.path(), data, self.acl(), stat);
+        n.0[FLAGS_AT] = self.0[FLAGS_AT];
+        n
+    }
+
+    pub fn has_child_set(&self) -> bool {
+        self.0[FLAGS_AT] & 1 != 0
+    }
+
+    pub fn mark_child_set(&mut self) {
+        self.0[FLAGS_AT] |= 1;
+    }
+
     fn data_len_field(&self) -> i32 {
-        i32::from_ne_bytes(self.0[DATA_LEN_AT..HEADER].try_into().expect("4 bytes"))
+        i32::from_ne_bytes(self.0[DATA_LEN_AT..FLAGS_AT].try_into().expect("4 bytes"))
     }
 
     fn path_end(&self) -> usize {
@@ -232,6 +249,14 @@ mod tests {
             assert_eq!(
                 (n.stat(), n.acl(), n.path(), n.data()),
                 (s, u32::MAX, "/a/b", data)
+            );
+            assert!(!n.has_child_set());
+            n.mark_child_set();
+            let m = n.with_data(Some(b"new"), &stat());
+            assert!(m.has_child_set());
+            assert_eq!(
+                (m.acl(), m.path(), m.data(), m.stat()),
+                (u32::MAX, "/a/b", Some(&b"new"[..]), stat())
             );
         }
     }
