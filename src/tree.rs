@@ -944,24 +944,56 @@ impl DataTree {
 /// order, as it does when Java loads a snapshot). "" names the root.
 pub struct TreeBuilder {
     t: DataTree,
+    /// The parent of the last node added. A snapshot is written depth
+    /// first, so siblings come in runs and their parent is looked up once.
+    last_parent: String,
+    /// The quota limits nodes added, whose stats `finish` recounts.
+    limits: Vec<String>,
 }
 
 impl TreeBuilder {
     pub fn new(extended_types: bool, last_zxid: i64, expected_nodes: usize) -> TreeBuilder {
         let mut t = DataTree::empty(extended_types, last_zxid);
         t.nodes.reserve(expected_nodes);
-        TreeBuilder { t }
+        TreeBuilder {
+            t,
+            last_parent: String::new(),
+            limits: Vec::new(),
+        }
     }
 
-    /// Adds a node; its parent must be there already.
+    /// Adds a node; its parent must be there already, and the path must
+    /// be new (the errors say which was not).
     pub fn add(&mut self, p: String, node: Node) -> Result<(), String> {
+        self.place(p, node, true)
+    }
+
+    /// [`add`](Self::add), leaving the node's digest to the caller, who
+    /// sums the digests of the nodes it adds (on another thread, say) and
+    /// hands the sum to [`add_digests`](Self::add_digests).
+    pub fn add_digested(&mut self, p: String, node: Node) -> Result<(), String> {
+        self.place(p, node, false)
+    }
+
+    /// Counts in a sum of [`digest::node_digest`]s of nodes added with
+    /// [`add_digested`](Self::add_digested).
+    pub fn add_digests(&mut self, sum: i64) {
+        self.t.digest.add(sum);
+    }
+
+    fn place(&mut self, p: String, node: Node, digest: bool) -> Result<(), String> {
         let t = &mut self.t;
         let p = if p.is_empty() { "/".to_owned() } else { p };
         if p != "/" {
             let parent = path::parent_key(path::parent(&p).unwrap_or(""));
-            if !t.nodes.contains(parent) {
-                return Err(format!("node {p} comes before its parent"));
+            if parent != self.last_parent {
+                if !t.nodes.contains(parent) {
+                    return Err(format!("node {p} comes before its parent {parent}"));
+                }
+                self.last_parent.clear();
+                self.last_parent.push_str(parent);
             }
+            t.add_child(parent, path::name(&p));
         }
         let eo = node.stat.ephemeral_owner;
         match owner::kind(eo, t.extended_types) {
@@ -974,7 +1006,20 @@ impl TreeBuilder {
             owner::Kind::Normal => t.ephemerals.entry(eo).or_default().insert(&p),
             owner::Kind::Void => {}
         }
-        t.insert_node(&p, node);
+        if p.starts_with(quota::QUOTA_ROOT) && path::name(&p) == quota::LIMITS_NODE {
+            self.limits.push(p.clone());
+        }
+        // A node's children come after it, so it has no child set yet.
+        let acl = t.acls.intern_shared(node.acl);
+        let packed = Packed::new(&p, node.data.as_deref(), acl, &node.stat);
+        t.data_size += (p.len() + packed.data_len()) as u64;
+        if digest {
+            t.digest
+                .add(digest::node_digest(&p, packed.data(), &node.stat));
+        }
+        if t.nodes.insert(packed).is_some() {
+            return Err(format!("node {p} appears twice"));
+        }
         Ok(())
     }
 
@@ -993,14 +1038,10 @@ impl TreeBuilder {
             }
         }
         // Quotas: every limits node marks its path; stats are recounted.
-        let limits: Vec<String> = t
-            .paths()
-            .filter(|p| p.starts_with(quota::QUOTA_ROOT) && path::name(p) == quota::LIMITS_NODE)
-            .map(|p| quota::trim_quota_path(path::parent(p).unwrap_or("")).to_owned())
-            .collect();
-        for q in limits {
-            t.quota_paths.insert(q.clone());
-            t.recount_quota(&q);
+        for l in &self.limits {
+            let q = quota::trim_quota_path(path::parent(l).unwrap_or(""));
+            t.quota_paths.insert(q.to_owned());
+            t.recount_quota(q);
         }
         Ok(t)
     }

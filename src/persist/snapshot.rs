@@ -184,12 +184,18 @@ pub enum SnapshotError {
         offset: u64,
         what: String,
     },
+    /// The file reads back whole, but its nodes do not make a tree (a
+    /// node before its parent, or one path twice), found by the builder
+    /// when the reader left that check to it ([`Order::Consumer`]).
+    Tree { path: PathBuf, what: String },
 }
 
 impl SnapshotError {
     pub fn path(&self) -> &Path {
         match self {
-            SnapshotError::Io { path, .. } | SnapshotError::Corrupt { path, .. } => path,
+            SnapshotError::Io { path, .. }
+            | SnapshotError::Corrupt { path, .. }
+            | SnapshotError::Tree { path, .. } => path,
         }
     }
 }
@@ -205,6 +211,9 @@ impl fmt::Display for SnapshotError {
                 "snapshot {}: {what} (at byte {offset} of the uncompressed stream)",
                 path.display()
             ),
+            SnapshotError::Tree { path, what } => {
+                write!(f, "snapshot {}: invalid data tree: {what}", path.display())
+            }
         }
     }
 }
@@ -213,7 +222,7 @@ impl std::error::Error for SnapshotError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             SnapshotError::Io { source, .. } => Some(source),
-            SnapshotError::Corrupt { .. } => None,
+            SnapshotError::Corrupt { .. } | SnapshotError::Tree { .. } => None,
         }
     }
 }
@@ -802,7 +811,7 @@ impl<R: BufRead> Read for SnappyReader<R> {
 /// are ignored; the header's version and dbid are not checked.
 pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
     let mut snap = Snapshot::default();
-    snap.digest = read_streaming(path, usize::MAX, |part| match part {
+    snap.digest = read_streaming(path, usize::MAX, Order::Check, |part| match part {
         Part::Header { sessions, acls } => {
             snap.sessions = sessions;
             snap.acls = acls;
@@ -823,6 +832,16 @@ pub enum Part {
     Nodes(Vec<SnapNode>),
 }
 
+/// Who checks that every node comes after its parent and appears once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// The reader, keeping a set of the paths seen.
+    Check,
+    /// The consumer: a tree builder finds both faults with the lookups it
+    /// makes anyway, so the reader need not keep a second set of paths.
+    Consumer,
+}
+
 /// [`read`], handing the snapshot to `sink` as it is decoded (nodes in
 /// batches of `batch`), so that a consumer can build from it meanwhile.
 /// Returns the digest. On an error, what `sink` was given must be thrown
@@ -830,6 +849,7 @@ pub enum Part {
 pub fn read_streaming(
     path: &Path,
     batch: usize,
+    order: Order,
     mut sink: impl FnMut(Part),
 ) -> Result<Option<ZxidDigest>, SnapshotError> {
     let io_err = |source| SnapshotError::Io {
@@ -842,7 +862,7 @@ pub fn read_streaming(
         .unwrap_or_default();
     let compression = Compression::from_file_name(&name);
     let file = File::open(path).map_err(io_err)?;
-    read_from(file, compression, batch.max(1), &mut sink).map_err(|f| match f.kind {
+    read_from(file, compression, batch.max(1), order, &mut sink).map_err(|f| match f.kind {
         FailKind::Io(source) => io_err(source),
         FailKind::Corrupt(what) => SnapshotError::Corrupt {
             path: path.to_owned(),
@@ -1031,6 +1051,7 @@ fn read_from(
     file: File,
     compression: Compression,
     batch: usize,
+    order: Order,
     sink: &mut dyn FnMut(Part),
 ) -> Result<Option<ZxidDigest>, Fail> {
     let inner: Box<dyn Read> = match compression {
@@ -1046,7 +1067,7 @@ fn read_from(
         pos: 0,
     };
     let mut section = "file header";
-    let result = decode(&mut src, &mut section, compression, batch, sink);
+    let result = decode(&mut src, &mut section, compression, batch, order, sink);
     result.map_err(|e| Fail {
         offset: src.pos,
         kind: match e {
@@ -1076,6 +1097,7 @@ fn decode<R: Read>(
     section: &mut &'static str,
     compression: Compression,
     batch: usize,
+    order: Order,
     sink: &mut dyn FnMut(Part),
 ) -> Result<Option<ZxidDigest>, RErr> {
     let magic = src.i32()?;
@@ -1090,7 +1112,7 @@ fn decode<R: Read>(
     }
     let _version = src.i32()?;
     let _dbid = src.i64()?;
-    decode_body(src, section, batch, sink)?;
+    decode_body(src, section, batch, order, sink)?;
 
     *section = "checksum seal";
     src.seal("after the data tree")?;
@@ -1115,6 +1137,7 @@ fn decode_body<R: Read>(
     src: &mut Source<R>,
     section: &mut &'static str,
     batch: usize,
+    order: Order,
     sink: &mut dyn FnMut(Part),
 ) -> Result<(), RErr> {
     *section = "session table";
@@ -1168,14 +1191,14 @@ fn decode_body<R: Read>(
             None if !path.is_empty() => {
                 return Err(RErr::Bad(format!("bad node path {path:?}")));
             }
-            Some(parent) if !seen.contains(parent) => {
+            Some(parent) if order == Order::Check && !seen.contains(parent) => {
                 return Err(RErr::Bad(format!(
                     "invalid data tree: node {path:?} comes before its parent {parent:?}"
                 )));
             }
             _ => {}
         }
-        if !seen.insert(path.clone()) {
+        if order == Order::Check && !seen.insert(path.clone()) {
             return Err(RErr::Bad(format!("node {path:?} appears twice")));
         }
         nodes.push(SnapNode {
@@ -1221,7 +1244,7 @@ pub fn read_sync_stream<R: Read>(r: R) -> Result<Snapshot, String> {
         RErr::Bad(what) => format!("bad snapshot from the leader at byte {pos}: {what}"),
         RErr::Io(e) => format!("reading the leader's snapshot ({section}): {e}"),
     };
-    decode_body(&mut src, &mut section, usize::MAX, &mut sink)
+    decode_body(&mut src, &mut section, usize::MAX, Order::Check, &mut sink)
         .map_err(|e| fail(e, section, src.pos))?;
     match src.string("signature") {
         Ok(Some(s)) if s == SYNC_SIGNATURE => Ok(snap),
