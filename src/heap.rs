@@ -1,15 +1,22 @@
 //! Giving memory back after a big transient allocation.
 //!
-//! Recovery and snapshot writing allocate a copy of the tree's worth of
-//! small blocks and free them all at once. glibc keeps freed small blocks
-//! in its arenas for reuse, so the process would stay at its peak size;
-//! `malloc_trim` returns the free pages to the system.
+//! Recovery and snapshot writing allocate a tree's worth of temporaries
+//! and free them at once. The binary's allocator is jemalloc (see
+//! `main.rs`), which would return such pages only as they decay; a purge
+//! returns them now, so the process settles at the tree's own size.
 
-/// Returns free heap pages to the system (glibc; nothing elsewhere).
+/// Returns the free pages of every jemalloc arena to the system. Where
+/// jemalloc is not the allocator (the library's tests), it has nothing
+/// to purge.
 pub fn trim() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    // SAFETY: "arena.<MALLCTL_ARENAS_ALL>.purge" takes and returns nothing.
     unsafe {
-        libc::malloc_trim(0);
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
     }
 }

@@ -27,7 +27,7 @@
 //! - [`path`]: znode path validation.
 //! - [`javahash`]: Java's HashSet iteration order, where clients can see it.
 //! - [`fasthash`]: the hash tables of the hot paths (foldhash, not SipHash).
-//! - [`heap`]: handing freed heap back to the system after a snapshot or a recovery.
+//! - [`heap`]: handing freed heap back to the system after a snapshot or a recovery (jemalloc).
 //! - [`client`]: a small blocking client on the same records, for tests,
 //!   tools and benchmarks.
 //! - [`bench`]: `rzk bench`, a load generator for any ZooKeeper server.
